@@ -1,0 +1,133 @@
+"""Command-line edge: parses flags, runs stages, turns errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.pdf import PdfError
+from pipeline.segment import segment
+from schemas.document import Document
+
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input that is the user's to fix; the message is one line."""
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        path = Path(output)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def document_json(doc: Document) -> dict:
+    return {
+        "source": doc.source,
+        "page_count": doc.page_count,
+        "title": doc.title,
+        "report_type": doc.report_type,
+        "tables": [
+            {
+                "id": t.id,
+                "code": t.code,
+                "kind": t.kind,
+                "title": t.title,
+                "unit": t.unit,
+                "pages": t.pages,
+                "header_rows": t.header_rows,
+                "columns": t.columns,
+                "notes": t.notes,
+                "empty_statement": t.empty_statement,
+                "rows": [r.texts for r in t.rows],
+            }
+            for t in doc.tables
+        ],
+        "sections": [
+            {"title": s.title, "path": s.path, "level": s.level, "pages": s.pages, "text": s.text}
+            for s in doc.sections
+        ],
+    }
+
+
+def document_outline(doc: Document) -> str:
+    from pipeline.catalog import KIND_NAMES
+
+    kind_label = {"final_accounts": "决算", "budget": "预算"}.get(doc.report_type, "未知")
+    out = [f"{doc.source}: {doc.title or '(无标题)'}  [{kind_label}, {doc.page_count}页]", ""]
+    out.append(f"表格 ({len(doc.tables)})")
+    for t in doc.tables:
+        code = f" {t.code}" if t.code else ""
+        pages = f"第{t.pages[0]}页" if len(t.pages) == 1 else f"第{t.pages[0]}-{t.pages[-1]}页"
+        extra = "，本表无数据" if t.empty_statement else ""
+        out.append(
+            f"  {t.id}{code} {t.title or KIND_NAMES.get(t.kind, t.kind)} [{t.kind}] "
+            f"{pages}，{len(t.data_rows())}行，单位{t.unit or '?'}{extra}"
+        )
+    out += ["", f"章节 ({len(doc.sections)})"]
+    for s in doc.sections:
+        indent = "  " * (s.level + 1)
+        pages = f"第{s.pages[0]}页" if s.pages else ""
+        out.append(f"{indent}{s.title or '(前言)'}  {pages}，{len(s.text)}字")
+    return "\n".join(out)
+
+
+def _load(path: str) -> Document:
+    return segment(Path(path))
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    doc = _load(args.file)
+    if args.format == "json":
+        _write(json.dumps(document_json(doc), ensure_ascii=False, indent=1), args.output)
+    else:
+        _write(document_outline(doc), args.output)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="budget-lens",
+        description="Check Chinese budget / final-accounts disclosure reports for contradictions.",
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("segment", help="split a report into tables and narrative sections")
+    s.add_argument("file", help="report PDF")
+    s.add_argument("--format", choices=["json", "text"], default="text")
+    s.add_argument("--output", "-o", help="write to this file instead of standard output")
+    s.set_defaults(func=cmd_segment)
+    return p
+
+
+def run(argv: list[str] | None, handler: Callable[[argparse.Namespace], int] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return (handler or args.func)(args)
+    except (PdfError, UsageError) as exc:
+        print(f"budget-lens: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("budget-lens: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"budget-lens: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,176 @@
+"""Rebuild ruled tables from a page's ruling segments and text spans.
+
+Much faster than a general table finder: connected ruling lines give the grid, and each span
+goes to the cell that holds its start. Text that wraps inside a cell is joined.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.numbers import clean_text
+from pipeline.pdf import PageLayout, Segment, Span, TextLine
+
+TOL = 2.0
+
+
+@dataclass
+class GridCell:
+    text: str
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
+class Grid:
+    page: int
+    bbox: tuple[float, float, float, float]
+    xs: list[float]  # column edges
+    ys: list[float]  # row edges
+    rows: list[list[GridCell]] = field(default_factory=list)
+    row_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+    used_lines: set[int] = field(default_factory=set)  # indices of page lines inside the grid
+
+
+def _cluster(values: list[float], tol: float = TOL) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def _components(segments: list[Segment]) -> list[list[Segment]]:
+    parent = list(range(len(segments)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    hs = [i for i, s in enumerate(segments) if s.horizontal]
+    vs = [i for i, s in enumerate(segments) if not s.horizontal]
+    for i in hs:
+        h = segments[i]
+        for j in vs:
+            v = segments[j]
+            if h.x0 - TOL <= v.x0 <= h.x1 + TOL and v.y0 - TOL <= h.y0 <= v.y1 + TOL:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Segment]] = {}
+    for i, s in enumerate(segments):
+        groups.setdefault(find(i), []).append(s)
+    return list(groups.values())
+
+
+def _index(edges: list[float], x: float) -> int | None:
+    for i in range(len(edges) - 1):
+        if edges[i] - TOL <= x < edges[i + 1] - 0.5:
+            return i
+    return None
+
+
+def _char_width(ch: str) -> float:
+    if ord(ch) > 0x2E80:
+        return 1.0
+    if ch in ".,:;|!'` ":
+        return 0.278
+    return 0.556
+
+
+def _split_span(span: Span, xs: list[float]) -> list[tuple[float, float, str]]:
+    """A span that runs over a column edge is cut there (LibreOffice lets text overflow).
+
+    Character positions are estimated from typical glyph widths scaled to the span's width.
+    """
+    x0, _, x1, _ = span.bbox
+    inner = [x for x in xs[1:-1] if x0 + TOL < x < x1 - TOL]
+    if not inner:
+        return [(x0, x1, span.text)]
+    widths = [_char_width(ch) for ch in span.text]
+    scale = (x1 - x0) / max(sum(widths), 1e-6)
+    pieces: list[tuple[float, float, str]] = []
+    pos, start, buf = x0, x0, ""
+    for ch, w in zip(span.text, widths, strict=True):
+        centre = pos + w * scale / 2
+        if buf and any(start < edge <= centre for edge in inner):
+            pieces.append((start, pos, buf))
+            start, buf = pos, ""
+        buf += ch
+        pos += w * scale
+    pieces.append((start, x1, buf))
+    return [(a, b, t.strip()) for a, b, t in pieces if t.strip()]
+
+
+def _join_lines(lines: list[str]) -> str:
+    out = ""
+    for line in lines:
+        if out and re.match(r"[A-Za-z]", out[-1]) and re.match(r"[A-Za-z]", line[0]):
+            out += " "
+        out += line
+    return out
+
+
+def _fill(grid: Grid, page: PageLayout) -> None:
+    nrows, ncols = len(grid.ys) - 1, len(grid.xs) - 1
+    pieces: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    x0g, y0g, x1g, y1g = grid.bbox
+    for li, line in enumerate(page.lines):
+        cx = (line.bbox[0] + line.bbox[2]) / 2
+        cy = (line.bbox[1] + line.bbox[3]) / 2
+        if not (x0g - TOL <= cx <= x1g + TOL and y0g - TOL <= cy <= y1g + TOL):
+            continue
+        grid.used_lines.add(li)
+        for span in line.spans:
+            sy = (span.bbox[1] + span.bbox[3]) / 2
+            r = _index(grid.ys, sy)
+            if r is None:
+                continue
+            for wx0, _, text in _split_span(span, grid.xs):
+                c = _index(grid.xs, wx0 + 1.0)
+                if c is None:
+                    continue
+                pieces.setdefault((r, c), []).append((span.bbox[3], wx0, text))
+    for r in range(nrows):
+        row: list[GridCell] = []
+        for c in range(ncols):
+            bbox = (grid.xs[c], grid.ys[r], grid.xs[c + 1], grid.ys[r + 1])
+            items = sorted(pieces.get((r, c), []))
+            lines: list[list[tuple[float, str]]] = []
+            last_y = None
+            for y, x, text in items:
+                if last_y is None or y - last_y > TOL:
+                    lines.append([])
+                    last_y = y
+                lines[-1].append((x, text))
+            texts = [clean_text(" ".join(t for _, t in sorted(ln))) for ln in lines]
+            row.append(GridCell(text=_join_lines([t for t in texts if t]), bbox=bbox))
+        if any(cell.text for cell in row):
+            grid.rows.append(row)
+            grid.row_boxes.append((grid.xs[0], grid.ys[r], grid.xs[-1], grid.ys[r + 1]))
+
+
+def find_grids(page: PageLayout) -> list[Grid]:
+    """Every ruled table on the page, top to bottom."""
+    grids: list[Grid] = []
+    for comp in _components(page.segments):
+        hs = [s for s in comp if s.horizontal]
+        vs = [s for s in comp if not s.horizontal]
+        if len(hs) < 2 or len(vs) < 2:
+            continue
+        ys = _cluster([s.y0 for s in hs])
+        xs = _cluster([s.x0 for s in vs])
+        if len(ys) < 2 or len(xs) < 2:
+            continue
+        grid = Grid(page=page.number, bbox=(xs[0], ys[0], xs[-1], ys[-1]), xs=xs, ys=ys)
+        _fill(grid, page)
+        if grid.rows:
+            grids.append(grid)
+    grids.sort(key=lambda g: g.bbox[1])
+    return grids
+
+
+def free_lines(page: PageLayout, grids: list[Grid]) -> list[tuple[int, TextLine]]:
+    used = set().union(*(g.used_lines for g in grids)) if grids else set()
+    return [(i, ln) for i, ln in enumerate(page.lines) if i not in used]

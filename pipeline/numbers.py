@@ -1,0 +1,68 @@
+"""Number and text normalisation shared by every stage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDERS = {"", "-", "—", "——", "–", "－", "/", "无", "*", "……"}
+
+_NUM_RE = re.compile(r"^[(（]?[-−－]?\d+(?:\.\d+)?[)）]?%?$")
+_CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’"
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_SPACE_IN_NUMBER = re.compile(r"(?<=\d[.,])\s+(?=\d)|(?<=\d)\s+(?=[.,]\d)")
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    decimals: int
+    percent: bool
+
+
+def clean_text(text: str) -> str:
+    """Collapse whitespace; drop spaces a PDF put next to CJK characters and inside numbers."""
+    text = text.replace("\u00a0", " ").replace("\u3000", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACE_NEAR_CJK.sub("", text)
+    return _SPACE_IN_NUMBER.sub("", text)
+
+
+def parse_number(text: str) -> Number | None:
+    """Parse a printed amount or percentage; None for words, placeholders and blanks.
+
+    Handles thousands separators (2,445.79), stray spaces (892. 96), a % sign, a leading minus
+    sign in its several printed forms and accounting parentheses for negatives.
+    """
+    s = re.sub(r"\s+", "", text)
+    if s in PLACEHOLDERS:
+        return None
+    s = s.replace("，", ",")
+    if re.fullmatch(r"[-−－]?\d{1,3}(,\d{3})+(\.\d+)?%?", s):
+        s = s.replace(",", "")
+    if not _NUM_RE.match(s):
+        return None
+    negative = s.startswith(("(", "（")) and s.endswith((")", "）"))
+    s = s.strip("()（）")
+    percent = s.endswith("%")
+    s = s.rstrip("%")
+    if s[0] in "−－":
+        s = "-" + s[1:]
+    decimals = len(s.split(".")[1]) if "." in s else 0
+    value = float(s)
+    if negative:
+        value = -value
+    return Number(value=value, decimals=decimals, percent=percent)
+
+
+def is_placeholder(text: str) -> bool:
+    return re.sub(r"\s+", "", text) in PLACEHOLDERS
+
+
+def half_unit(decimals: int) -> float:
+    """Half of the last displayed digit: the rounding error one printed figure may carry."""
+    return 0.5 * 10 ** (-decimals)
+
+
+def format_amount(value: float, decimals: int = 2) -> str:
+    return f"{value:,.{decimals}f}"

@@ -1,0 +1,213 @@
+"""The one module that talks to PyMuPDF.
+
+It turns a PDF into plain layout data (text lines with their spans, ruling segments) and back
+(highlighted copies). Every other module sees these dataclasses, never a ``pymupdf`` object.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+log = logging.getLogger(__name__)
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+class PdfError(Exception):
+    """A report that cannot be read; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    bbox: tuple[float, float, float, float]
+    size: float
+    bold: bool
+
+
+@dataclass
+class TextLine:
+    spans: list[Span]
+    bbox: tuple[float, float, float, float]
+    block: int = 0  # lines of one PDF text block form one paragraph
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A horizontal or vertical ruling line."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def horizontal(self) -> bool:
+        return abs(self.y1 - self.y0) < abs(self.x1 - self.x0)
+
+
+@dataclass
+class PageLayout:
+    number: int  # 1-based
+    width: float
+    height: float
+    lines: list[TextLine] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+
+
+def _ruling_segments(drawings: list[dict]) -> list[Segment]:
+    out: list[Segment] = []
+    for d in drawings:
+        for item in d["items"]:
+            if item[0] == "l":
+                a, b = item[1], item[2]
+                if abs(a.y - b.y) < 1.0 or abs(a.x - b.x) < 1.0:
+                    out.append(Segment(min(a.x, b.x), min(a.y, b.y), max(a.x, b.x), max(a.y, b.y)))
+            elif item[0] == "re":
+                r = item[1]
+                if r.height < 2.0 and r.width > 2.0:
+                    y = (r.y0 + r.y1) / 2
+                    out.append(Segment(r.x0, y, r.x1, y))
+                elif r.width < 2.0 and r.height > 2.0:
+                    x = (r.x0 + r.x1) / 2
+                    out.append(Segment(x, r.y0, x, r.y1))
+                elif r.width >= 2.0 and r.height >= 2.0 and d.get("color") is not None:
+                    out += [
+                        Segment(r.x0, r.y0, r.x1, r.y0),
+                        Segment(r.x0, r.y1, r.x1, r.y1),
+                        Segment(r.x0, r.y0, r.x0, r.y1),
+                        Segment(r.x1, r.y0, r.x1, r.y1),
+                    ]
+    return out
+
+
+def _text_lines(page_dict: dict) -> list[TextLine]:
+    lines: list[TextLine] = []
+    for bno, block in enumerate(page_dict["blocks"]):
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            spans = [
+                Span(
+                    text=s["text"],
+                    bbox=tuple(s["bbox"]),  # type: ignore[arg-type]
+                    size=s["size"],
+                    bold=bool(s["flags"] & 16) or "Bold" in s.get("font", ""),
+                )
+                for s in line["spans"]
+                if s["text"].strip()
+            ]
+            if spans:
+                x0 = min(s.bbox[0] for s in spans)
+                y0 = min(s.bbox[1] for s in spans)
+                x1 = max(s.bbox[2] for s in spans)
+                y1 = max(s.bbox[3] for s in spans)
+                lines.append(TextLine(spans=spans, bbox=(x0, y0, x1, y1), block=bno))
+    return lines
+
+
+def _open(path: Path) -> pymupdf.Document:
+    if not path.exists():
+        raise PdfError(f"{path}: no such file")
+    if path.is_dir():
+        raise PdfError(f"{path}: is a folder, not a PDF file")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        raise PdfError(f"{path}: the file is empty")
+    if b"%PDF" not in head:
+        raise PdfError(f"{path}: not a PDF file")
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # PyMuPDF raises several types for broken files
+        raise PdfError(f"{path}: the PDF is damaged and cannot be read ({exc})") from None
+    if doc.needs_pass:
+        raise PdfError(f"{path}: the PDF is encrypted (password protected); decrypt it first")
+    if doc.page_count == 0:
+        if doc.is_repaired:
+            raise PdfError(f"{path}: the PDF is damaged or truncated: no page could be read")
+        raise PdfError(f"{path}: the PDF has no pages")
+    if doc.is_repaired:
+        log.warning("%s: the PDF was damaged and has been repaired; check the result", path)
+    return doc
+
+
+def read_layout(path: Path) -> list[PageLayout]:
+    """Read every page's text lines and ruling segments."""
+    doc = _open(path)
+    pages: list[PageLayout] = []
+    try:
+        for page in doc:
+            flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+            pd = page.get_text("dict", flags=flags)
+            pages.append(
+                PageLayout(
+                    number=page.number + 1,
+                    width=page.rect.width,
+                    height=page.rect.height,
+                    lines=_text_lines(pd),
+                    segments=_ruling_segments(page.get_drawings()),
+                )
+            )
+    except Exception as exc:
+        raise PdfError(f"{path}: the PDF is damaged and cannot be read ({exc})") from None
+    finally:
+        doc.close()
+    if not any(p.lines for p in pages):
+        raise PdfError(
+            f"{path}: no text found in the PDF (a scanned report?); OCR is not available"
+        )
+    return pages
+
+
+def raw_text_dict_time(path: Path) -> float:
+    """Seconds PyMuPDF needs for page.get_text('dict') on every page: the benchmark floor."""
+    import time
+
+    doc = _open(path)
+    t0 = time.perf_counter()
+    for page in doc:
+        page.get_text("dict")
+    elapsed = time.perf_counter() - t0
+    doc.close()
+    return elapsed
+
+
+@dataclass(frozen=True)
+class Highlight:
+    page: int  # 1-based
+    bbox: tuple[float, float, float, float]
+    note: str
+    color: tuple[float, float, float]
+
+
+def write_highlights(src: Path, dest: Path, highlights: list[Highlight]) -> int:
+    """Copy ``src`` to ``dest`` with a highlight and a note per item; returns how many."""
+    doc = _open(src)
+    n = 0
+    for h in highlights:
+        if not 1 <= h.page <= doc.page_count:
+            continue
+        page = doc[h.page - 1]
+        rect = pymupdf.Rect(h.bbox)
+        if rect.is_empty:
+            continue
+        annot = page.add_highlight_annot(rect)
+        annot.set_colors(stroke=h.color)
+        annot.set_info(content=h.note, title="Budget Lens")
+        annot.update()
+        n += 1
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    doc.save(tmp, garbage=3, deflate=True)
+    doc.close()
+    tmp.replace(dest)
+    return n

@@ -1,0 +1,301 @@
+"""Segmentation: a PDF report becomes a Document of tables and narrative sections."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.catalog import CODE_RE, TITLE_HINT_RE
+from pipeline.grid import Grid, find_grids, free_lines
+from pipeline.numbers import clean_text
+from pipeline.pdf import PageLayout, TextLine, read_layout
+from pipeline.tables import RawTable, build_table
+from schemas.document import Block, Document, Section, TocEntry
+
+log = logging.getLogger(__name__)
+
+CN_NUM = "一二三四五六七八九十"
+HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (0, re.compile(rf"^第[{CN_NUM}]+部分")),
+    (1, re.compile(rf"^[{CN_NUM}]+[、.．]")),
+    (2, re.compile(rf"^[（(][{CN_NUM}]+[)）]")),
+    (3, re.compile(r"^\d{1,2}[、.．](?!\d)")),
+    (4, re.compile(r"^[（(]\d{1,2}[)）]")),
+)
+TOC_LINE_RE = re.compile(r"^(.*?)(?:\.{3,}|…{2,}|·{3,}|\s{2,})\s*(\d{1,3})$")
+NOTE_RE = re.compile(r"^(注|说明|备注|填报说明)\s*\d*\s*[:：]|^本表无数据|^本表为空")
+MAX_HEADING = 40
+
+
+@dataclass
+class Para:
+    text: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    heading: int | None = None  # level when the paragraph is a heading
+    block: int = -1
+    last_page: int = 0
+    last_x1: float = 0.0
+
+
+def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _line_text(line: TextLine) -> str:
+    return clean_text(" ".join(s.text for s in line.spans))
+
+
+def _is_caption_line(text: str) -> bool:
+    t = re.sub(r"\s+", "", text)
+    if not t or len(t) > 60:
+        return False
+    if CODE_RE.search(t) or t == "表" or re.fullmatch(r"(预算)?公开\d{1,2}", t):
+        return True
+    if re.match(r"^(部门|单位|预算单位)名称[:：]", t) or re.search(r"单位[:：]\s*(万)?元", t):
+        return True
+    if re.fullmatch(r"[（(]?\d{4}年度?[)）]?", t) or re.search(r"\d{4}年度$", t):
+        return True
+    return bool(TITLE_HINT_RE.search(t)) and "。" not in t and len(t) <= 45
+
+
+def _heading_level(text: str) -> int | None:
+    if len(text) > MAX_HEADING or re.search(r"[。；;]|[：:]$", text):
+        return None
+    if text.count("，") >= 2:
+        return None
+    for level, pattern in HEADINGS:
+        if pattern.match(text):
+            return level
+    return None
+
+
+class _Assembler:
+    """Walks the pages top to bottom, sorting lines into TOC, captions, notes and narrative."""
+
+    def __init__(self, pages: list[PageLayout]) -> None:
+        self.pages = pages
+        self.raw_tables: list[RawTable] = []
+        self.toc: list[TocEntry] = []
+        self.paras: list[Para] = []
+        self.pending: list[tuple[int, TextLine]] = []  # free lines since the last grid
+        self.last_was_grid = False
+        self.in_toc = False
+        self.notes_open: RawTable | None = None
+        self.title_lines: list[str] = []
+
+    def run(self) -> None:
+        for page in self.pages:
+            grids = find_grids(page)
+            items: list[tuple[float, int, object]] = [(g.bbox[1], 1, g) for g in grids]
+            items += [(ln.bbox[1], 0, ln) for _, ln in free_lines(page, grids)]
+            items.sort(key=lambda it: (it[0], it[1]))
+            first_on_page = True
+            for _, _, obj in items:
+                if isinstance(obj, Grid):
+                    self._grid(obj, first_on_page)
+                else:
+                    self._line(obj, page)  # type: ignore[arg-type]
+                first_on_page = False
+        self._flush_pending()
+
+    # -- lines ---------------------------------------------------------------------------
+    def _line(self, line: TextLine, page: PageLayout) -> None:
+        text = _line_text(line)
+        if not text:
+            return
+        compact = re.sub(r"\s+", "", text)
+        if compact in ("目录", "目次"):
+            self.in_toc = True
+            self.last_was_grid = False
+            return
+        m = TOC_LINE_RE.match(text)
+        if m and ("..." in text or "…" in text or self.in_toc):
+            self.toc.append(TocEntry(title=clean_text(m.group(1)), page_ref=int(m.group(2))))
+            return
+        if self.in_toc and not m:
+            self.in_toc = False
+        if page.number == 1 and not self.toc and not self.paras and len(self.title_lines) < 3:
+            if not self.raw_tables and _heading_level(text) is None:
+                self.title_lines.append(text)
+                return
+        self.last_was_grid = False
+        if self.notes_open is not None:
+            if self._note(text, line, page):
+                return
+            self.notes_open = None
+        self.pending.append((page.number, line))
+
+    def _note(self, text: str, line: TextLine, page: PageLayout) -> bool:
+        raw = self.notes_open
+        assert raw is not None
+        if NOTE_RE.match(text) or re.search(r"本表无数据|本表为空", text):
+            raw.notes.append(text)
+            return True
+        remarks = any(n.startswith("备注") for n in raw.notes)
+        if remarks and re.match(r"^\d+[.、．]", text):
+            raw.notes.append(text)
+            return True
+        if raw.notes and not raw.notes[-1].endswith("。") and self._continues(raw.notes[-1]):
+            raw.notes[-1] += text
+            return True
+        return False
+
+    def _continues(self, prev: str) -> bool:
+        return len(prev) >= 30
+
+    # -- grids ---------------------------------------------------------------------------
+    def _grid(self, grid: Grid, first_on_page: bool) -> None:
+        if self.in_toc or self._is_toc_grid(grid):
+            for row in grid.rows:
+                texts = [c.text for c in row if c.text]
+                if texts:
+                    ref = int(texts[-1]) if texts[-1].isdigit() and len(texts) > 1 else None
+                    title = "".join(texts[:-1]) if ref is not None else "".join(texts)
+                    self.toc.append(TocEntry(title=clean_text(title), page_ref=ref))
+            return
+        prev = self.raw_tables[-1] if self.raw_tables else None
+        if (
+            prev is not None
+            and first_on_page
+            and self.last_was_grid
+            and not self.pending
+            and prev.grids[-1].page == grid.page - 1
+        ):
+            self._continue(prev, grid)
+        else:
+            caption = self._take_caption()
+            self._flush_pending()
+            self.raw_tables.append(RawTable(grids=[grid], caption=caption))
+        self.last_was_grid = True
+        self.notes_open = self.raw_tables[-1]
+
+    def _is_toc_grid(self, grid: Grid) -> bool:
+        rows = [[c.text for c in r if c.text] for r in grid.rows]
+        refs = [r for r in rows if len(r) == 2 and r[1].isdigit() and not r[0][-1].isdigit()]
+        parts = sum(1 for r in rows if r and re.match(r"^第[一二三四五]部分", r[0]))
+        return len(rows) >= 4 and len(refs) >= 0.8 * len(rows) and parts >= 1
+
+    def _continue(self, prev: RawTable, grid: Grid) -> None:
+        first = prev.grids[0]
+        head = [[c.text for c in r] for r in first.rows[:4]]
+        while grid.rows and [c.text for c in grid.rows[0]] in head[: len(head)]:
+            grid.rows.pop(0)
+            grid.row_boxes.pop(0)
+        if len(grid.xs) != len(first.xs):
+            log.debug("continuation on page %d has %d columns, not %d", grid.page,
+                      len(grid.xs) - 1, len(first.xs) - 1)
+        prev.grids.append(grid)
+
+    def _take_caption(self) -> list[str]:
+        lines = [_line_text(ln) for _, ln in self.pending]
+        k = len(lines)
+        while k > 0 and len(lines) - k < 8:
+            text = lines[k - 1]
+            if _heading_level(text) == 0:
+                break
+            if _is_caption_line(text):
+                k -= 1
+                continue
+            before = lines[k - 2] if k >= 2 else ""
+            if k == len(lines) and _heading_level(text) in (1, 2) and _is_caption_line(before):
+                k -= 1  # a sub-heading printed above the grid, under the caption
+                continue
+            if re.match(r"^(部门|单位)名称", before) and len(text) <= 20 and "。" not in text:
+                k -= 1
+                continue
+            break
+        caption = lines[k:]
+        self.pending = self.pending[:k]
+        return caption
+
+    # -- narrative -----------------------------------------------------------------------
+    def _flush_pending(self) -> None:
+        for page_no, line in self.pending:
+            self._add_line(page_no, line)
+        self.pending = []
+
+    def _add_line(self, page_no: int, line: TextLine) -> None:
+        text = _line_text(line)
+        level = _heading_level(text)
+        prev = self.paras[-1] if self.paras else None
+        if (
+            prev is not None
+            and level is None
+            and prev.heading is None
+            and self._joins(prev, page_no, line)
+        ):
+            prev.text += text
+            if page_no == prev.page:
+                prev.bbox = _union(prev.bbox, line.bbox)
+            prev.last_page, prev.block, prev.last_x1 = page_no, line.block, line.bbox[2]
+            return
+        self.paras.append(
+            Para(
+                text=text,
+                page=page_no,
+                bbox=line.bbox,
+                heading=level,
+                block=line.block,
+                last_page=page_no,
+                last_x1=line.bbox[2],
+            )
+        )
+
+    def _joins(self, prev: Para, page_no: int, line: TextLine) -> bool:
+        """Lines of one text block form a paragraph; so does a paragraph cut by a page break."""
+        if page_no == prev.last_page:
+            return line.block == prev.block
+        page = self.pages[prev.last_page - 1]
+        return prev.last_x1 >= page.width * 0.86 and not prev.text.endswith("。")
+
+    def sections(self) -> list[Section]:
+        sections: list[Section] = []
+        stack: list[tuple[int, str]] = []
+        current: Section | None = None
+        for para in self.paras:
+            if para.heading is not None:
+                while stack and stack[-1][0] >= para.heading:
+                    stack.pop()
+                stack.append((para.heading, para.text))
+                current = Section(
+                    title=para.text,
+                    path=[t for _, t in stack],
+                    level=para.heading,
+                    pages=[para.page],
+                    text="",
+                )
+                sections.append(current)
+                continue
+            if current is None:
+                current = Section(title="", path=[], level=0, pages=[para.page], text="")
+                sections.append(current)
+            current.text = f"{current.text}\n{para.text}" if current.text else para.text
+            if para.page not in current.pages:
+                current.pages.append(para.page)
+            current.blocks.append(Block(text=para.text, page=para.page, bbox=para.bbox))
+        return sections
+
+
+def segment(path: Path) -> Document:
+    """Read a report PDF into the document model. Raises PdfError for unreadable input."""
+    pages = read_layout(path)
+    asm = _Assembler(pages)
+    asm.run()
+    tables = [build_table(raw, i + 1) for i, raw in enumerate(asm.raw_tables)]
+    title = "".join(asm.title_lines)
+    report_type = "final_accounts" if "决算" in title else "budget" if "预算" in title else "unknown"
+    if report_type == "unknown":
+        kinds = {t.kind[:2] for t in tables}
+        report_type = "final_accounts" if "fa" in kinds else "budget" if "bu" in kinds else "unknown"
+    return Document(
+        source=path.name,
+        page_count=len(pages),
+        title=title,
+        report_type=report_type,  # type: ignore[arg-type]
+        toc=asm.toc,
+        tables=tables,
+        sections=asm.sections(),
+    )

@@ -1,0 +1,191 @@
+"""Turn raw grids into typed tables: header rows, column headings, cell roles, numbers, kind."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.catalog import CODE_RE, kind_from_code, kind_from_header, kind_from_title
+from pipeline.grid import Grid
+from pipeline.numbers import clean_text, parse_number
+from schemas.document import Cell, Row, Table
+
+SUBJECT_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+UNIT_RE = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
+EMPTY_RE = re.compile(r"本表无数据|无数据|本表为空|为空表|无此项|本年度无|未发生")
+
+
+@dataclass
+class RawTable:
+    """Grids of one table (one per page it spans) plus the lines printed around it."""
+
+    grids: list[Grid]
+    caption: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_column_numbers(texts: list[str]) -> bool:
+    """A 栏次 row: 栏次 label, or only the column numbers 1, 2, 3 … in order."""
+    if any(re.sub(r"\s", "", t) == "栏次" for t in texts):
+        return True
+    nums = [t for t in texts if t]
+    if len(nums) < 3 or not all(re.fullmatch(r"\d{1,2}", t) for t in nums):
+        return False
+    ints = [int(t) for t in nums]
+    return ints == list(range(ints[0], ints[0] + len(ints)))
+
+
+def _row_has_amount(texts: list[str]) -> bool:
+    return any(parse_number(t) is not None for t in texts[1:] if not SUBJECT_CODE_RE.match(t))
+
+
+def _header_count(rows: list[list[str]], kind: str) -> int:
+    if kind.startswith("perf_self") or kind == "perf_target":
+        return 0
+    n = 0
+    for texts in rows[:5]:
+        if _is_column_numbers(texts):
+            n += 1
+            continue
+        if _row_has_amount(texts) or any(SUBJECT_CODE_RE.match(t) for t in texts):
+            break
+        n += 1
+    return n if n < len(rows) else 0
+
+
+def _column_headings(header: list[list[str]], ncols: int) -> list[str]:
+    cols: list[list[str]] = [[] for _ in range(ncols)]
+    for r, texts in enumerate(header):
+        if _is_column_numbers(texts):
+            continue
+        carry = ""
+        last = r == len(header) - 1
+        for c in range(ncols):
+            t = texts[c] if c < len(texts) else ""
+            if t:
+                carry = t
+            elif not last and carry:
+                t = carry
+            if t and (not cols[c] or cols[c][-1] != t):
+                cols[c].append(t)
+    return ["/".join(c) for c in cols]
+
+
+def _column_role(heading: str) -> str | None:
+    leaf = heading.split("/")[-1] if heading else ""
+    if "行次" in leaf:
+        return "line_no"
+    if re.search(r"代码|编码", leaf):
+        return "code"
+    if re.search(r"名称|^项目$|^科目$", leaf):
+        return "label"
+    return None
+
+
+def _cell(text: str, page: int, bbox: tuple[float, float, float, float], role: str | None) -> Cell:
+    text = clean_text(text)
+    if not text:
+        return Cell(text="", role="empty", page=page, bbox=bbox)
+    num = parse_number(text)
+    if role in ("line_no", "code"):
+        return Cell(text=text, role=role, page=page, bbox=bbox)  # type: ignore[arg-type]
+    if num is None:
+        return Cell(text=text, role="label" if role == "label" else "text", page=page, bbox=bbox)
+    if SUBJECT_CODE_RE.match(text) and not num.decimals and len(text) >= 3 and role != "amount":
+        # 3/5/7-digit integers in a label position are subject codes, not amounts
+        return Cell(text=text, role="code", page=page, bbox=bbox)
+    return Cell(
+        text=text,
+        value=num.value,
+        decimals=num.decimals,
+        percent=num.percent,
+        role="amount",
+        page=page,
+        bbox=bbox,
+    )
+
+
+def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
+    """Code, title and unit from the lines printed above a table."""
+    joined = re.sub(r"\s+", "", "".join(caption))
+    code = None
+    for i, line in enumerate(caption):
+        t = re.sub(r"\s+", "", line)
+        nxt = re.sub(r"\s+", "", caption[i + 1]) if i + 1 < len(caption) else ""
+        code_m = CODE_RE.search(t) or (CODE_RE.search(t + nxt) if nxt == "表" else None)
+        if code_m:
+            code = code_m.group(0)
+            break
+    unit_m = UNIT_RE.search(joined)
+    unit = unit_m.group(1) if unit_m else None
+    title_parts = []
+    after_name = False
+    for line in caption:
+        t = re.sub(r"\s+", "", line)
+        if re.match(r"^(部门|单位|预算单位)名称", t) or UNIT_RE.search(t):
+            after_name = True
+            continue
+        if after_name and len(t) <= 20 and "表" not in t:
+            continue  # the department name wrapped onto a second line
+        after_name = False
+        if re.fullmatch(r"[（(]?\d{4}年度?[)）]?", t):
+            continue
+        title_parts.append(t)
+    plain = [t for t in title_parts if not re.match(r"^[一二三四五六七八九十]+、", t)]
+    title = "".join(plain or title_parts)
+    if code:
+        title = title.replace(code, "")
+        if code.endswith("表") and title.endswith(code[:-1]):
+            title = title[: -len(code) + 1]
+        title = re.sub(r"(公开\d{1,2})?表?$" if title.endswith("公开" + code[2:-1]) else r"$^", "", title)
+    title = re.sub(r"^[一二三四五六七八九十]+、", "", title).strip()
+    return code, title, unit
+
+
+def build_table(raw: RawTable, index: int) -> Table:
+    code, title, unit = _meta(raw.caption)
+    texts = [[c.text for c in row] for g in raw.grids for row in g.rows]
+    ncols = max(len(r) for r in texts)
+    kind = kind_from_title(title) or kind_from_code(code)
+    provisional = kind or ""
+    nhead = _header_count(texts, provisional)
+    columns = _column_headings(texts[:nhead], ncols)
+    if not kind:
+        kind = kind_from_header(" ".join(" ".join(r) for r in texts[:3])) or "unknown"
+    roles = [_column_role(h) for h in columns]
+    rows: list[Row] = []
+    i = 0
+    for g in raw.grids:
+        for row, box in zip(g.rows, g.row_boxes, strict=True):
+            header = i < nhead or _is_column_numbers([c.text for c in row])
+            cells = []
+            for c, gc in enumerate(row):
+                role = roles[c] if c < len(roles) else None
+                cell = _cell(gc.text, g.page, gc.bbox, role)
+                if header and cell.role != "empty":
+                    cell = Cell(text=cell.text, role="header", page=g.page, bbox=gc.bbox)
+                cells.append(cell)
+            rows.append(Row(cells=cells, page=g.page, bbox=box, header=header))
+            i += 1
+    if unit is None and raw.caption:
+        m = re.search(r"[（(](万元|元)[)）]", "".join(raw.caption))
+        unit = m.group(1) if m else None
+    if unit is None:
+        head = "".join(texts[0]) if texts else ""
+        m = re.search(r"[（(](万元|元)[)）]", head)
+        unit = m.group(1) if m else None
+    notes = [clean_text(n) for n in raw.notes]
+    return Table(
+        id=f"t{index:02d}",
+        code=code,
+        kind=kind,
+        title=title or "",
+        unit=unit,
+        pages=sorted({g.page for g in raw.grids}),
+        header_rows=nhead,
+        columns=columns,
+        notes=notes,
+        empty_statement=any(EMPTY_RE.search(n) for n in notes),
+        caption=[clean_text(c) for c in raw.caption],
+        rows=rows,
+    )

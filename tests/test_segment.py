@@ -1,0 +1,130 @@
+"""Segmentation against the samples' text form (ground truth) and known structure."""
+
+import pytest
+from conftest import SAMPLE_IDS, sample_pdf
+from groundtruth import compare
+
+GOAL = 0.99
+
+
+@pytest.mark.parametrize("sample_id", SAMPLE_IDS)
+def test_every_numeric_row_of_the_text_form_comes_back(docs, sample_id):
+    doc = docs(sample_id)
+    total, missing = compare(doc, sample_pdf(sample_id).with_suffix(".txt"))
+    assert total > 100
+    share = (total - len(missing)) / total
+    listing = "\n".join(f"  {label} {numbers}" for label, numbers in missing)
+    assert share >= GOAL, f"{len(missing)} of {total} rows missing:\n{listing}"
+
+
+FINAL_KINDS = [f"fa{n:02d}" for n in range(1, 11)]
+
+
+@pytest.mark.parametrize("sample_id", ["000", "001", "003"])
+def test_final_accounts_tables_recognised(docs, sample_id):
+    doc = docs(sample_id)
+    assert doc.report_type == "final_accounts"
+    kinds = [t.kind for t in doc.tables]
+    for n, kind in enumerate(FINAL_KINDS, start=1):
+        assert kind in kinds
+        table = doc.table(kind)
+        assert table.code == f"公开{n:02d}表"
+        assert table.unit == "万元"
+    assert "unknown" not in kinds
+
+
+def test_budget_tables_recognised(docs):
+    doc = docs("002")
+    assert doc.report_type == "budget"
+    kinds = [t.kind for t in doc.tables]
+    assert kinds[:13] == [f"bu{n:02d}" for n in range(1, 14)]
+    assert kinds.count("perf_target") == 6
+    assert doc.table("bu01").code == "预算公开表1"
+    assert doc.table("bu01").title == "2024年预算收支总表"
+
+
+def test_self_evaluation_tables(docs):
+    doc = docs("000")
+    evals = doc.tables_of("perf_self_eval")
+    assert [t.title for t in evals] == [
+        "内网维修耗材经费项目支出绩效自评表",
+        "省政府门户网站内容保障经费项目支出绩效自评表",
+        "业务工作经费项目支出绩效自评表",
+        "舆情服务保障经费项目支出绩效自评表",
+    ]
+    # the remarks under each table are notes, not narrative
+    assert all(any(n.startswith("4.") for n in t.notes) for t in evals)
+
+
+def test_analysis_report_tables_of_sample_003(docs):
+    doc = docs("003")
+    assert len(doc.tables_of("perf_execution")) >= 11
+    assert len(doc.tables_of("perf_indicators")) == 12
+    first = doc.table("perf_execution")
+    assert first.unit == "元"
+    total = next(r for r in first.data_rows() if r.cells[0].text == "合计")
+    amounts = [c.value for c in total.cells if c.role == "amount"]
+    assert amounts[:5] == [10_000_000, 10_000_000, 10_000_000, 3_022_110.75, 6_977_889.25]
+
+
+def test_table_continued_over_pages_is_joined(docs):
+    doc = docs("000")
+    t04 = doc.table("fa04")
+    assert t04.pages == [5, 6, 7]
+    labels = [r.cells[3].text for r in t04.data_rows()]
+    assert labels.count("本年支出合计") == 1
+    assert "二十六、抗疫特别国债安排的支出" in labels
+    # header rows are not repeated inside the body
+    assert sum(1 for r in t04.rows if r.cells[0].text == "栏次") == 1
+
+
+def test_cells_have_roles_values_and_positions(docs):
+    doc = docs("000")
+    t02 = doc.table("fa02")
+    row = next(r for r in t02.data_rows() if r.cells[0].text == "2010350")
+    code, name, total = row.cells[0], row.cells[1], row.cells[2]
+    assert (code.role, name.text, total.role, total.value, total.decimals) == (
+        "code", "事业运行", "amount", 646.62, 2,
+    )
+    assert total.page == 4 and total.bbox[0] < total.bbox[2]
+    t01 = doc.table("fa01")
+    row = next(r for r in t01.data_rows() if r.cells[0].text == "本年收入合计")
+    assert [c.role for c in row.cells[:3]] == ["label", "line_no", "amount"]
+    assert t01.columns[2] == "收入/金额"
+
+
+def test_two_column_basic_expenditure_layout(docs):
+    t06 = docs("000").table("fa06")
+    row = next(r for r in t06.data_rows() if r.cells[0].text == "30111")
+    assert row.texts[:6] == ["30111", "公务员医疗补助缴费", "7.77", "30209", "物业管理费", "1.00"]
+    last = t06.data_rows()[-1]
+    assert last.cells[0].text == "人员经费合计" and "767.11" in last.texts
+
+
+def test_empty_tables_carry_their_statement(docs):
+    doc = docs("000")
+    assert doc.table("fa07").empty_statement and doc.table("fa08").empty_statement
+    assert not doc.table("fa05").empty_statement
+
+
+def test_sections_and_toc(docs):
+    doc = docs("000")
+    assert len(doc.toc) >= 25
+    titles = [s.title for s in doc.sections]
+    assert "第三部分情况说明" in titles
+    assert titles.count("一、收入支出决算总体情况说明") == 1  # the TOC entry is not a section
+    sec = next(s for s in doc.sections if s.title.startswith("（三）国有资产占用情况说明"))
+    assert sec.path[0] == "第三部分情况说明" and sec.level == 2
+    assert "共有车辆1辆" in sec.text and sec.pages == [15]
+    intro = next(s for s in doc.sections if s.title == "一、收入支出决算总体情况说明")
+    assert "增长7.86%" in intro.text and intro.blocks[0].page == 12
+    # captions and notes stay out of the narrative
+    assert not any("金额单位" in s.text or "注：本表" in s.text for s in doc.sections)
+
+
+def test_budget_narrative(docs):
+    doc = docs("002")
+    sec = next(s for s in doc.sections if s.title.startswith("(一)一般公共预算当年支出规模"))
+    assert sec.path[-2] == "五、一般公共预算支出情况说明"
+    assert "比上年减少82.47万元,下降8.45%" in sec.text
+    assert not any(s.title.endswith("：") for s in doc.sections)
