@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check pipeline schemas tests scripts
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python scripts/benchmark.py
 
 clean:

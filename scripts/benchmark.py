@@ -1,0 +1,105 @@
+"""Benchmark: Budget Lens stages beside PyMuPDF's own text extraction on the bundled samples.
+
+Run with `make bench`. Prints per sample the seconds per page of
+  - floor:     PyMuPDF page.get_text("dict") on every page (the least any PDF reader must do),
+  - segment:   Budget Lens segmentation (PDF -> document model),
+  - check:     the whole `check` pipeline (segment, extract, check), when available,
+  - plumber:   pdfplumber extract_tables() on every page, when pdfplumber is installed,
+and the ratios against the floor. Timings are the best of --repeat runs in this one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.pdf import raw_text_dict_time  # noqa: E402
+from pipeline.segment import segment  # noqa: E402
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def plumber_time(path: Path) -> float | None:
+    try:
+        import pdfplumber
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            page.extract_tables()
+    return time.perf_counter() - t0
+
+
+def check_fn(path: Path) -> Callable[[], object] | None:
+    try:
+        from pipeline.run import check_file
+    except ImportError:
+        return None
+    return lambda: check_file(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*", type=Path, help="PDFs (default: the bundled samples)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-plumber", action="store_true", help="skip pdfplumber (slow)")
+    args = ap.parse_args()
+    files = args.files or sorted((ROOT / "samples").glob("*.pdf"))
+
+    header = f"{'file':28} {'pages':>5} {'floor ms/p':>10} {'segment ms/p':>12} {'x floor':>7}"
+    header += f" {'check ms/p':>10} {'x floor':>7} {'plumber ms/p':>12} {'check/plumber':>13}"
+    print(header)
+    totals = {"pages": 0, "floor": 0.0, "seg": 0.0, "check": 0.0, "plumber": 0.0}
+    for path in files:
+        pages = segment(path).page_count
+        floor = best_of(lambda p=path: raw_text_dict_time(p), args.repeat)
+        seg = best_of(lambda p=path: segment(p), args.repeat)
+        fn = check_fn(path)
+        chk = best_of(fn, args.repeat) if fn else None
+        plumber = None if args.no_plumber else plumber_time(path)
+        totals["pages"] += pages
+        totals["floor"] += floor
+        totals["seg"] += seg
+        totals["check"] += chk or 0.0
+        totals["plumber"] += plumber or 0.0
+        line = f"{path.name:28} {pages:5d} {1000 * floor / pages:10.2f} {1000 * seg / pages:12.2f}"
+        line += f" {seg / floor:7.1f}"
+        line += f" {1000 * chk / pages:10.2f} {chk / floor:7.1f}" if chk else f" {'-':>10} {'-':>7}"
+        if plumber and chk:
+            line += f" {1000 * plumber / pages:12.2f} {chk / plumber:13.2f}"
+        else:
+            line += f" {'-':>12} {'-':>13}"
+        print(line)
+    n = totals["pages"]
+    print(
+        f"{'ALL':28} {n:5d} {1000 * totals['floor'] / n:10.2f} {1000 * totals['seg'] / n:12.2f}"
+        f" {totals['seg'] / totals['floor']:7.1f}",
+        end="",
+    )
+    if totals["check"]:
+        print(f" {1000 * totals['check'] / n:10.2f} {totals['check'] / totals['floor']:7.1f}", end="")
+        if totals["plumber"]:
+            print(
+                f" {1000 * totals['plumber'] / n:12.2f} {totals['check'] / totals['plumber']:13.2f}",
+                end="",
+            )
+    print()
+    print("goals: segment within 5x of floor; check within 10x of floor and <= 0.5x pdfplumber")
+
+
+if __name__ == "__main__":
+    main()
