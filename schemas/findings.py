@@ -1,0 +1,59 @@
+"""Findings: what the checker reports, with evidence for each side."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BBox = tuple[float, float, float, float]
+Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Evidence(_Model):
+    page: int = Field(description="1-based page number.")
+    source: Literal["narrative", "table"]
+    text: str = Field(description="The quote, or the table row label and column.")
+    table: str | None = Field(default=None, description="Table code or title.")
+    bbox: BBox | None = None
+    value: str | None = Field(default=None, description="The figure as printed, if any.")
+
+
+class Finding(_Model):
+    rule: str
+    severity: Severity
+    message: str = Field(description="One Chinese sentence a reviewer can act on.")
+    stated: float | None = None
+    expected: float | None = None
+    unit: str | None = None
+    section: str = Field(default="", description="Where in the report: a section or table.")
+    evidence: list[Evidence] = Field(default_factory=list)
+
+    def key(self) -> tuple:
+        return (self.rule, self.stated, self.expected, tuple(e.page for e in self.evidence))
+
+
+class Summary(_Model):
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    tables: int = 0
+    sections: int = 0
+    claims: int = 0
+    projects: int = 0
+
+
+class FileResult(_Model):
+    source: str
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+    report_type: str = "unknown"
+    title: str = ""
+    pages: int = 0
+    findings: list[Finding] = Field(default_factory=list)
+    summary: Summary = Field(default_factory=Summary)
