@@ -71,36 +71,24 @@ def _index(edges: list[float], x: float) -> int | None:
     return None
 
 
-def _char_width(ch: str) -> float:
-    if ord(ch) > 0x2E80:
-        return 1.0
-    if ch in ".,:;|!'` ":
-        return 0.278
-    return 0.556
+def _split_span(span: Span, xs: list[float]) -> list[tuple[float, str]]:
+    """Pieces of a span with the x that places each in its column.
 
-
-def _split_span(span: Span, xs: list[float]) -> list[tuple[float, float, str]]:
-    """A span that runs over a column edge is cut there (LibreOffice lets text overflow).
-
-    Character positions are estimated from typical glyph widths scaled to the span's width.
+    LibreOffice lets text overflow its cell and may print neighbouring cells as one span
+    (公务员医疗补助缴费7.77): the span is cut where a character starts past a column edge.
     """
     x0, _, x1, _ = span.bbox
     inner = [x for x in xs[1:-1] if x0 + TOL < x < x1 - TOL]
-    if not inner:
-        return [(x0, x1, span.text)]
-    widths = [_char_width(ch) for ch in span.text]
-    scale = (x1 - x0) / max(sum(widths), 1e-6)
-    pieces: list[tuple[float, float, str]] = []
-    pos, start, buf = x0, x0, ""
-    for ch, w in zip(span.text, widths, strict=True):
-        centre = pos + w * scale / 2
-        if buf and any(start < edge <= centre for edge in inner):
-            pieces.append((start, pos, buf))
-            start, buf = pos, ""
-        buf += ch
-        pos += w * scale
-    pieces.append((start, x1, buf))
-    return [(a, b, t.strip()) for a, b, t in pieces if t.strip()]
+    if not inner or len(span.char_x) != len(span.text):
+        return [(x0 + 1.0, span.text)]
+    pieces: list[tuple[float, str]] = []
+    start = 0
+    for i in range(1, len(span.text)):
+        if any(span.char_x[i - 1] < edge - 0.5 <= span.char_x[i] for edge in inner):
+            pieces.append((span.char_x[start] + 1.0, span.text[start:i]))
+            start = i
+    pieces.append((span.char_x[start] + 1.0, span.text[start:]))
+    return [(x, t.strip()) for x, t in pieces if t.strip()]
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -127,11 +115,11 @@ def _fill(grid: Grid, page: PageLayout) -> None:
             r = _index(grid.ys, sy)
             if r is None:
                 continue
-            for wx0, _, text in _split_span(span, grid.xs):
-                c = _index(grid.xs, wx0 + 1.0)
+            for wx, text in _split_span(span, grid.xs):
+                c = _index(grid.xs, wx)
                 if c is None:
                     continue
-                pieces.setdefault((r, c), []).append((span.bbox[3], wx0, text))
+                pieces.setdefault((r, c), []).append((span.bbox[3], wx, text))
     for r in range(nrows):
         row: list[GridCell] = []
         for c in range(ncols):

@@ -22,6 +22,8 @@ class Number:
 
 def clean_text(text: str) -> str:
     """Collapse whitespace; drop spaces a PDF put next to CJK characters and inside numbers."""
+    if not any(ch.isspace() for ch in text):
+        return text
     text = text.replace("\u00a0", " ").replace("\u3000", " ")
     text = re.sub(r"\s+", " ", text).strip()
     text = _SPACE_NEAR_CJK.sub("", text)

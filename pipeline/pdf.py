@@ -28,6 +28,7 @@ class Span:
     bbox: tuple[float, float, float, float]
     size: float
     bold: bool
+    char_x: tuple[float, ...] = ()  # left edge of each character of text
 
 
 @dataclass
@@ -65,27 +66,27 @@ class PageLayout:
 
 
 def _ruling_segments(drawings: list[dict]) -> list[Segment]:
+    """Horizontal and vertical rules from page.get_cdrawings() (plain tuples, fast)."""
     out: list[Segment] = []
     for d in drawings:
         for item in d["items"]:
             if item[0] == "l":
-                a, b = item[1], item[2]
-                if abs(a.y - b.y) < 1.0 or abs(a.x - b.x) < 1.0:
-                    out.append(Segment(min(a.x, b.x), min(a.y, b.y), max(a.x, b.x), max(a.y, b.y)))
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ay - by) < 1.0 or abs(ax - bx) < 1.0:
+                    out.append(Segment(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
             elif item[0] == "re":
-                r = item[1]
-                if r.height < 2.0 and r.width > 2.0:
-                    y = (r.y0 + r.y1) / 2
-                    out.append(Segment(r.x0, y, r.x1, y))
-                elif r.width < 2.0 and r.height > 2.0:
-                    x = (r.x0 + r.x1) / 2
-                    out.append(Segment(x, r.y0, x, r.y1))
-                elif r.width >= 2.0 and r.height >= 2.0 and d.get("color") is not None:
+                x0, y0, x1, y1 = item[1]
+                w, h = x1 - x0, y1 - y0
+                if h < 2.0 and w > 2.0:
+                    out.append(Segment(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2))
+                elif w < 2.0 and h > 2.0:
+                    out.append(Segment((x0 + x1) / 2, y0, (x0 + x1) / 2, y1))
+                elif w >= 2.0 and h >= 2.0 and d.get("color") is not None:
                     out += [
-                        Segment(r.x0, r.y0, r.x1, r.y0),
-                        Segment(r.x0, r.y1, r.x1, r.y1),
-                        Segment(r.x0, r.y0, r.x0, r.y1),
-                        Segment(r.x1, r.y0, r.x1, r.y1),
+                        Segment(x0, y0, x1, y0),
+                        Segment(x0, y1, x1, y1),
+                        Segment(x0, y0, x0, y1),
+                        Segment(x1, y0, x1, y1),
                     ]
     return out
 
@@ -96,16 +97,21 @@ def _text_lines(page_dict: dict) -> list[TextLine]:
         if block.get("type") != 0:
             continue
         for line in block["lines"]:
-            spans = [
-                Span(
-                    text=s["text"],
-                    bbox=tuple(s["bbox"]),  # type: ignore[arg-type]
-                    size=s["size"],
-                    bold=bool(s["flags"] & 16) or "Bold" in s.get("font", ""),
+            spans = []
+            for s in line["spans"]:
+                chars = s["chars"]
+                text = "".join(c["c"] for c in chars)
+                if not text.strip():
+                    continue
+                spans.append(
+                    Span(
+                        text=text,
+                        bbox=tuple(s["bbox"]),  # type: ignore[arg-type]
+                        size=s["size"],
+                        bold=bool(s["flags"] & 16) or "Bold" in s.get("font", ""),
+                        char_x=tuple(c["bbox"][0] for c in chars),
+                    )
                 )
-                for s in line["spans"]
-                if s["text"].strip()
-            ]
             if spans:
                 x0 = min(s.bbox[0] for s in spans)
                 y0 = min(s.bbox[1] for s in spans)
@@ -148,14 +154,14 @@ def read_layout(path: Path) -> list[PageLayout]:
     try:
         for page in doc:
             flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
-            pd = page.get_text("dict", flags=flags)
+            pd = page.get_text("rawdict", flags=flags)
             pages.append(
                 PageLayout(
                     number=page.number + 1,
                     width=page.rect.width,
                     height=page.rect.height,
                     lines=_text_lines(pd),
-                    segments=_ruling_segments(page.get_drawings()),
+                    segments=_ruling_segments(page.get_cdrawings()),
                 )
             )
     except Exception as exc:

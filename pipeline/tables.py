@@ -50,22 +50,25 @@ def _header_count(rows: list[list[str]], kind: str) -> int:
         if _row_has_amount(texts) or any(SUBJECT_CODE_RE.match(t) for t in texts):
             break
         n += 1
-    return n if n < len(rows) else 0
+    return n
 
 
 def _column_headings(header: list[list[str]], ncols: int) -> list[str]:
+    """Per column, the header texts from top to bottom joined with '/'.
+
+    A blank header cell under a merged parent takes the text of its left neighbour when both
+    columns have the same parents (收入 over 项目/行次/金额), never across a parent's edge.
+    """
+    rows = [r for r in header if not _is_column_numbers(r)]
     cols: list[list[str]] = [[] for _ in range(ncols)]
-    for r, texts in enumerate(header):
-        if _is_column_numbers(texts):
-            continue
-        carry = ""
-        last = r == len(header) - 1
+    for r, texts in enumerate(rows):
+        last = r == len(rows) - 1
+        before = [list(c) for c in cols]
         for c in range(ncols):
             t = texts[c] if c < len(texts) else ""
-            if t:
-                carry = t
-            elif not last and carry:
-                t = carry
+            if not t and not last and c > 0 and before[c] == before[c - 1] and cols[c - 1]:
+                if len(cols[c - 1]) > len(before[c - 1]):
+                    t = cols[c - 1][-1]
             if t and (not cols[c] or cols[c][-1] != t):
                 cols[c].append(t)
     return ["/".join(c) for c in cols]
@@ -83,18 +86,23 @@ def _column_role(heading: str) -> str | None:
 
 
 def _cell(text: str, page: int, bbox: tuple[float, float, float, float], role: str | None) -> Cell:
-    text = clean_text(text)
+    # model_construct: these values are built here, validating each of thousands of cells
+    # would double the cost of segmentation
+    make = Cell.model_construct
     if not text:
-        return Cell(text="", role="empty", page=page, bbox=bbox)
+        return make(text="", value=None, decimals=None, percent=False, role="empty", page=page,
+                    bbox=bbox)
     num = parse_number(text)
-    if role in ("line_no", "code"):
-        return Cell(text=text, role=role, page=page, bbox=bbox)  # type: ignore[arg-type]
-    if num is None:
-        return Cell(text=text, role="label" if role == "label" else "text", page=page, bbox=bbox)
-    if SUBJECT_CODE_RE.match(text) and not num.decimals and len(text) >= 3 and role != "amount":
+    if role in ("line_no", "code") or (
+        num is not None and SUBJECT_CODE_RE.match(text) and not num.decimals and role != "amount"
+    ):
         # 3/5/7-digit integers in a label position are subject codes, not amounts
-        return Cell(text=text, role="code", page=page, bbox=bbox)
-    return Cell(
+        return make(text=text, value=None, decimals=None, percent=False,
+                    role=role if role == "line_no" else "code", page=page, bbox=bbox)
+    if num is None:
+        return make(text=text, value=None, decimals=None, percent=False,
+                    role="label" if role == "label" else "text", page=page, bbox=bbox)
+    return make(
         text=text,
         value=num.value,
         decimals=num.decimals,
@@ -163,7 +171,8 @@ def build_table(raw: RawTable, index: int) -> Table:
                 role = roles[c] if c < len(roles) else None
                 cell = _cell(gc.text, g.page, gc.bbox, role)
                 if header and cell.role != "empty":
-                    cell = Cell(text=cell.text, role="header", page=g.page, bbox=gc.bbox)
+                    cell.role = "header"
+                    cell.value = None
                 cells.append(cell)
             rows.append(Row(cells=cells, page=g.page, bbox=box, header=header))
             i += 1
