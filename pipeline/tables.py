@@ -85,7 +85,9 @@ def _column_role(heading: str) -> str | None:
     return None
 
 
-def _cell(text: str, page: int, bbox: tuple[float, float, float, float], role: str | None) -> Cell:
+def _cell(
+    text: str, page: int, bbox: tuple[float, float, float, float], role: str | None, first: bool
+) -> Cell:
     # model_construct: these values are built here, validating each of thousands of cells
     # would double the cost of segmentation
     make = Cell.model_construct
@@ -94,9 +96,9 @@ def _cell(text: str, page: int, bbox: tuple[float, float, float, float], role: s
                     bbox=bbox)
     num = parse_number(text)
     if role in ("line_no", "code") or (
-        num is not None and SUBJECT_CODE_RE.match(text) and not num.decimals and role != "amount"
+        first and num is not None and SUBJECT_CODE_RE.match(text) and not num.decimals
     ):
-        # 3/5/7-digit integers in a label position are subject codes, not amounts
+        # 3/5/7-digit integers leading a row are subject codes, not amounts
         return make(text=text, value=None, decimals=None, percent=False,
                     role=role if role == "line_no" else "code", page=page, bbox=bbox)
     if num is None:
@@ -169,7 +171,8 @@ def build_table(raw: RawTable, index: int) -> Table:
             cells = []
             for c, gc in enumerate(row):
                 role = roles[c] if c < len(roles) else None
-                cell = _cell(gc.text, g.page, gc.bbox, role)
+                first = all(not x.text for x in row[:c]) or role == "label"
+                cell = _cell(gc.text, g.page, gc.bbox, role, first)
                 if header and cell.role != "empty":
                     cell.role = "header"
                     cell.value = None

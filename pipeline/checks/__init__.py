@@ -1,0 +1,33 @@
+"""The deterministic checker: every rule registered in RULES, run over one document's claims."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.checks import narrative, perf, tables  # noqa: F401  (registers the rules)
+from pipeline.checks.base import RULES, Context
+from schemas.claims import Claims
+from schemas.document import Document
+from schemas.findings import SEVERITY_ORDER, Finding
+
+log = logging.getLogger(__name__)
+
+
+def run_checks(doc: Document, claims: Claims, only: set[str] | None = None) -> list[Finding]:
+    """All findings of all rules (or of the rules named in `only`), deduplicated and sorted."""
+    ctx = Context(doc=doc, claims=claims)
+    findings: list[Finding] = []
+    seen = set()
+    for rule in RULES.values():
+        if only and rule.id not in only:
+            continue
+        try:
+            for f in rule.fn(ctx):
+                if f.key() not in seen:
+                    seen.add(f.key())
+                    findings.append(f)
+        except Exception:  # a broken rule must not sink the whole report
+            log.exception("rule %s failed on %s", rule.id, doc.source)
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], min((e.page for e in f.evidence),
+                                                                 default=0), f.rule))
+    return findings

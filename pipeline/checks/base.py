@@ -1,0 +1,256 @@
+"""What every rule needs: the registry, rounding-aware comparison, table lookups, evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pipeline.numbers import format_amount, half_unit
+from schemas.claims import Claim, Claims, Sentence
+from schemas.document import Cell, Document, Row, Table
+from schemas.findings import Evidence, Finding, Severity
+
+EPS = 1e-9
+
+
+@dataclass
+class Context:
+    doc: Document
+    claims: Claims
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    description: str
+    fn: Callable[[Context], Iterable[Finding]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, description: str):
+    """Register a check. The function yields findings; `severity` is its default severity."""
+
+    def wrap(fn: Callable[[Context], Iterable[Finding]]):
+        RULES[rule_id] = Rule(rule_id, severity, description, fn)
+        return fn
+
+    return wrap
+
+
+# -- rounding-aware comparison ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    rounding: bool  # off by no more than rounding of one more displayed unit: info only
+    diff: float
+
+
+def compare(stated: float, stated_dec: int | None, expected: float, expected_tol: float) -> Verdict:
+    """Is `stated` (printed with `stated_dec` decimals) equal to `expected` (± expected_tol)?"""
+    diff = abs(stated - expected)
+    dec = 2 if stated_dec is None else stated_dec
+    tol = half_unit(dec) + expected_tol
+    if diff <= tol + EPS:
+        return Verdict(True, False, diff)
+    return Verdict(False, diff <= tol + 10 ** (-dec) + EPS, diff)
+
+
+def ratio_interval(num: float, hn: float, den: float, hd: float) -> tuple[float, float] | None:
+    """The range of 100 × num/den when each figure may be off by its rounding half-unit."""
+    if den - hd <= 0:
+        return None
+    values = [(num + a) / (den + b) for a in (-hn, hn) for b in (-hd, hd) if den + b > 0]
+    return 100 * min(values), 100 * max(values)
+
+
+def compare_pct(stated: float, stated_dec: int, interval: tuple[float, float]) -> Verdict:
+    lo, hi = interval
+    h = half_unit(stated_dec)
+    if stated + h >= lo - EPS and stated - h <= hi + EPS:
+        return Verdict(True, False, 0.0)
+    diff = lo - stated if stated < lo else stated - hi
+    return Verdict(False, diff - h <= 10 ** (-stated_dec) + EPS, diff)
+
+
+def severity_for(verdict: Verdict, default: Severity) -> Severity:
+    return "info" if verdict.rounding else default
+
+
+# -- table figures ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    value: float
+    decimals: int | None
+    text: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    label: str
+    column: str
+    table: Table
+
+    @property
+    def tol(self) -> float:
+        return 0.0 if self.decimals is None else half_unit(self.decimals)
+
+
+def norm(text: str) -> str:
+    return (
+        re.sub(r"\s+", "", text)
+        .replace("（", "(")
+        .replace("）", ")")
+        .replace("“", "")
+        .replace("”", "")
+        .replace('"', "")
+    )
+
+
+def table_name(table: Table) -> str:
+    return table.code or table.title or table.id
+
+
+def _figure(table: Table, row: Row, cell: Cell, label: str, column: str) -> Figure:
+    if cell.role == "amount" and cell.value is not None:
+        return Figure(cell.value, cell.decimals, cell.text, cell.page, cell.bbox, label, column,
+                      table)
+    # blank means zero (空白 = zero/none): exact
+    return Figure(0.0, None, cell.text or "空白", cell.page, cell.bbox, label, column, table)
+
+
+def column_index(table: Table, col_re: str) -> int | None:
+    for j, heading in enumerate(table.columns):
+        if re.search(col_re, norm(heading)):
+            return j
+    return None
+
+
+def find_figure(
+    table: Table | None, row_re: str | None, col_re: str | None = None, nth: int = 0
+) -> Figure | None:
+    """The figure in the row whose label matches `row_re` (the nth such label), either in the
+    column whose heading matches `col_re` or in the first value cell right of the label."""
+    if table is None:
+        return None
+    rows = table.data_rows()
+    if row_re is None:
+        if not rows:
+            return None
+        row = rows[0]
+        j = column_index(table, col_re) if col_re else None
+        if j is None or j >= len(row.cells):
+            return None
+        return _figure(table, row, row.cells[j], "", table.columns[j])
+    seen = 0
+    for row in rows:
+        for i, cell in enumerate(row.cells):
+            if cell.role not in ("label", "text", "code") or not re.search(row_re, norm(cell.text)):
+                continue
+            if seen < nth:
+                seen += 1
+                continue
+            if col_re:
+                j = column_index(table, col_re)
+                if j is None or j >= len(row.cells):
+                    return None
+                return _figure(table, row, row.cells[j], cell.text, table.columns[j])
+            first_blank = None
+            for k in range(i + 1, len(row.cells)):
+                c = row.cells[k]
+                if c.role in ("line_no", "header"):
+                    continue
+                if c.role == "empty":
+                    first_blank = first_blank if first_blank is not None else k
+                    continue
+                if c.role == "amount":
+                    column = table.columns[k] if k < len(table.columns) else ""
+                    return _figure(table, row, c, cell.text, column)
+                break
+            if first_blank is not None:
+                column = table.columns[first_blank] if first_blank < len(table.columns) else ""
+                return _figure(table, row, row.cells[first_blank], cell.text, column)
+            return None
+    return None
+
+
+def row_label(row: Row) -> str:
+    texts = [c.text for c in row.cells if c.role in ("label", "text")]
+    codes = [c.text for c in row.cells if c.role == "code"]
+    return " ".join((codes[:1] + texts[:1])) or (row.cells[0].text if row.cells else "")
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+
+def quote(sentence: Sentence, claim: Claim | None = None, width: int = 70) -> str:
+    text = sentence.text
+    if claim is None or len(text) <= 2 * width:
+        return text
+    lo = max(0, claim.start - width)
+    hi = min(len(text), claim.start + len(claim.text) + width // 2)
+    return ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+
+
+def ev_sentence(sentence: Sentence, claim: Claim | None = None) -> Evidence:
+    return Evidence(
+        page=sentence.page,
+        source="narrative" if sentence.paragraph >= 0 else "table",
+        text=quote(sentence, claim),
+        table=sentence.section if sentence.paragraph < 0 else None,
+        bbox=sentence.bbox,
+        value=claim.text if claim else None,
+    )
+
+
+def ev_figure(fig: Figure) -> Evidence:
+    where = " / ".join(x for x in (fig.label, fig.column) if x)
+    return Evidence(
+        page=fig.page,
+        source="table",
+        text=where or table_name(fig.table),
+        table=table_name(fig.table),
+        bbox=fig.bbox,
+        value=fig.text,
+    )
+
+
+def ev_cell(table: Table, row: Row, cell: Cell, column: str | None = None) -> Evidence:
+    j = row.cells.index(cell) if cell in row.cells else -1
+    col = column if column is not None else (table.columns[j] if 0 <= j < len(table.columns) else "")
+    where = " / ".join(x for x in (row_label(row), col) if x)
+    return Evidence(page=cell.page, source="table", text=where, table=table_name(table),
+                    bbox=cell.bbox, value=cell.text or "空白")
+
+
+def amount(value: float, unit: str = "万元", decimals: int = 2) -> str:
+    if unit == "%":
+        return f"{value:.{decimals}f}%"
+    return f"{format_amount(value, decimals)}{unit}"
+
+
+def finding(
+    rule_id: str,
+    message: str,
+    evidence: list[Evidence],
+    stated: float | None = None,
+    expected: float | None = None,
+    unit: str | None = None,
+    section: str = "",
+    severity: Severity | None = None,
+) -> Finding:
+    return Finding(
+        rule=rule_id,
+        severity=severity or RULES[rule_id].severity,
+        message=message,
+        stated=None if stated is None else round(stated, 6),
+        expected=None if expected is None else round(expected, 6),
+        unit=unit,
+        section=section,
+        evidence=evidence,
+    )

@@ -1,0 +1,1 @@
+"""Narrative checks (placeholder filled below)."""

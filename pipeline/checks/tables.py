@@ -1,0 +1,434 @@
+"""Identities within tables and across tables (DOMAIN: 表内 and 表间 relations)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.checks.base import (
+    Context,
+    Figure,
+    amount,
+    compare,
+    ev_figure,
+    find_figure,
+    finding,
+    norm,
+    rule,
+    severity_for,
+    table_name,
+)
+from schemas.document import Table
+from schemas.findings import Finding
+
+CN = "一二三四五六七八九十"
+
+
+def _sum_check(
+    rule_id: str, total: Figure | None, parts: list[Figure], what: str, section: str = ""
+) -> Iterator[Finding]:
+    """total must equal the sum of parts, within the rounding of every printed figure."""
+    if total is None or not parts:
+        return
+    expected = sum(p.value for p in parts)
+    verdict = compare(total.value, total.decimals, expected, sum(p.tol for p in parts))
+    if verdict.ok:
+        return
+    unit = total.table.unit or "万元"
+    names = "、".join(p.label or p.column for p in parts[:6]) + ("等" if len(parts) > 6 else "")
+    yield finding(
+        rule_id,
+        f"{table_name(total.table)}“{what}”为{amount(total.value, unit)}，"
+        f"而{names}之和为{amount(expected, unit)}，相差{amount(verdict.diff, unit)}。",
+        [ev_figure(total), *[ev_figure(p) for p in parts[:8]]],
+        stated=total.value,
+        expected=expected,
+        unit=unit,
+        section=section or table_name(total.table),
+        severity=severity_for(verdict, "error"),
+    )
+
+
+def _equal_check(
+    rule_id: str, a: Figure | None, b: Figure | None, what: str
+) -> Iterator[Finding]:
+    if a is None or b is None:
+        return
+    verdict = compare(a.value, a.decimals, b.value, b.tol)
+    if verdict.ok:
+        return
+    unit = a.table.unit or "万元"
+    yield finding(
+        rule_id,
+        f"{what}：{table_name(a.table)}为{amount(a.value, unit)}，"
+        f"{table_name(b.table)}为{amount(b.value, unit)}，两者应相等。",
+        [ev_figure(a), ev_figure(b)],
+        stated=a.value,
+        expected=b.value,
+        unit=unit,
+        section=f"{table_name(a.table)}与{table_name(b.table)}",
+        severity=severity_for(verdict, "error"),
+    )
+
+
+def _labelled(table: Table, label_re: str) -> list[Figure]:
+    """Every figure whose row label matches, with the value right of the label."""
+    out = []
+    n = 0
+    while True:
+        fig = find_figure(table, label_re, nth=n)
+        if fig is None:
+            # find_figure returns None at the end or for a label without a value cell
+            more = sum(
+                1
+                for r in table.data_rows()
+                for c in r.cells
+                if c.role in ("label", "text", "code") and re.search(label_re, norm(c.text))
+            )
+            if n + 1 >= more:
+                break
+            n += 1
+            continue
+        out.append(fig)
+        n += 1
+    return out
+
+
+# -- within tables ----------------------------------------------------------------------------
+
+
+@rule("tbl.fa01", "error", "收入支出决算总表：本年收入/支出合计等于各项之和，总计的构成及收支总计相等。")
+def check_fa01(ctx: Context) -> Iterator[Finding]:
+    t = ctx.doc.table("fa01")
+    if t is None:
+        return
+    income = find_figure(t, r"^本年收入合计$")
+    spend = find_figure(t, r"^本年支出合计$")
+    yield from _sum_check("tbl.fa01", income, _labelled(t, rf"^[{CN}]+、.*收入$"), "本年收入合计")
+    yield from _sum_check("tbl.fa01", spend, _labelled(t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
+    total_in = find_figure(t, r"^总计$", nth=0)
+    total_out = find_figure(t, r"^总计$", nth=1)
+    parts_in = [income, find_figure(t, r"^使用非财政拨款结余"), find_figure(t, r"^年初结转和结余")]
+    parts_out = [spend, find_figure(t, r"^结余分配"), find_figure(t, r"^年末结转和结余")]
+    yield from _sum_check("tbl.fa01", total_in, [p for p in parts_in if p], "收入总计")
+    yield from _sum_check("tbl.fa01", total_out, [p for p in parts_out if p], "支出总计")
+    yield from _equal_check("tbl.fa01", total_in, total_out, "收入总计与支出总计")
+
+
+@rule("tbl.fa04", "error", "财政拨款收入支出决算总表：收入合计、总计构成、收支平衡及各列合计。")
+def check_fa04(ctx: Context) -> Iterator[Finding]:
+    t = ctx.doc.table("fa04")
+    if t is None:
+        return
+    income = find_figure(t, r"^本年收入合计$")
+    spend = find_figure(t, r"^本年支出合计$")
+    yield from _sum_check("tbl.fa04", income, _labelled(t, rf"^[{CN}]+、.*财政拨款$"), "本年收入合计")
+    yield from _sum_check("tbl.fa04", spend, _labelled(t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
+    total_in = find_figure(t, r"^总计$", nth=0)
+    total_out = find_figure(t, r"^总计$", nth=1)
+    begin = find_figure(t, r"^年初财政拨款结转和结余$")
+    end = find_figure(t, r"^年末财政拨款结转和结余$")
+    yield from _sum_check("tbl.fa04", total_in, [f for f in (income, begin) if f], "收入总计")
+    yield from _sum_check("tbl.fa04", total_out, [f for f in (spend, end) if f], "支出总计")
+    yield from _equal_check("tbl.fa04", total_in, total_out, "财政拨款收入总计与支出总计")
+    yield from _column_sums(t, "tbl.fa04", r"支出/合计", [r"一般公共预算", r"政府性基金", r"国有资本"])
+
+
+def _column_sums(
+    t: Table, rule_id: str, total_re: str, part_res: list[str]
+) -> Iterator[Finding]:
+    """Per row: the total column equals the sum of the part columns."""
+    from pipeline.checks.base import column_index
+
+    jt = column_index(t, total_re)
+    jps = [column_index(t, p) for p in part_res]
+    jps = [j for j in jps if j is not None and j != jt]
+    if jt is None or not jps:
+        return
+    for row in t.data_rows():
+        if jt >= len(row.cells) or row.cells[jt].role != "amount":
+            continue
+        label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
+        code = next((c.text for c in row.cells if c.role == "code"), "")
+        name = f"{code} {label}".strip() or "行"
+
+        def fig(j: int) -> Figure:
+            c = row.cells[j]
+            ok = c.role == "amount" and c.value is not None
+            return Figure(c.value if ok else 0.0, c.decimals if ok else None, c.text, c.page,
+                          c.bbox, name, t.columns[j], t)
+
+        yield from _sum_check(rule_id, fig(jt), [fig(j) for j in jps if j < len(row.cells)],
+                              f"{name}/{t.columns[jt]}")
+
+
+ROW_SUMS = {
+    "fa02": (r"^本年收入合计$", [r"财政拨款收入", r"上级补助", r"事业收入", r"经营收入",
+                                r"附属单位", r"其他收入"]),
+    "fa03": (r"^本年支出合计$", [r"基本支出", r"项目支出", r"上缴上级", r"经营支出", r"对附属单位"]),
+    "fa05": (r"小计$", [r"基本支出$", r"项目支出$"]),
+    "bu02": (r"本年收入/合计$", [r"本年收入/一般公共预算", r"本年收入/政府性基金", r"本年收入/国有资本",
+                               r"本年收入/财政专户", r"本年收入/单位资金"]),
+    "bu03": (r"/合计$", [r"/基本支出$", r"/项目支出$"]),
+    "bu05": (r"/合计$", [r"/基本支出$", r"/项目支出$"]),
+    "bu06": (r"/合计$", [r"/人员经费$", r"/公用经费$"]),
+}
+
+
+@rule("tbl.row_sum", "error", "收入/支出决算表等：每行合计列等于各分列之和。")
+def check_row_sums(ctx: Context) -> Iterator[Finding]:
+    for kind, (total_re, parts) in ROW_SUMS.items():
+        for t in ctx.doc.tables_of(kind):
+            yield from _column_sums(t, "tbl.row_sum", total_re, parts)
+
+
+HIERARCHY_KINDS = ("fa02", "fa03", "fa05", "bu02", "bu03", "bu05")
+
+
+@rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和。")
+def check_hierarchy(ctx: Context) -> Iterator[Finding]:
+    for kind in HIERARCHY_KINDS:
+        for t in ctx.doc.tables_of(kind):
+            yield from _hierarchy(t)
+
+
+def _hierarchy(t: Table) -> Iterator[Finding]:
+    rows = []
+    total_row = None
+    for row in t.data_rows():
+        code = next((c.text for c in row.cells if c.role == "code"), None)
+        if code:
+            rows.append((code, row))
+        elif any(norm(c.text) == "合计" for c in row.cells):
+            total_row = row
+    amount_cols = sorted({j for _, r in rows for j, c in enumerate(r.cells) if c.role == "amount"})
+
+    def fig(row, j, name) -> Figure:
+        c = row.cells[j]
+        ok = c.role == "amount" and c.value is not None
+        return Figure(c.value if ok else 0.0, c.decimals if ok else None, c.text, c.page, c.bbox,
+                      name, t.columns[j] if j < len(t.columns) else "", t)
+
+    def name_of(code, row):
+        label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
+        return f"{code} {label}".strip()
+
+    for j in amount_cols:
+        for code, row in rows:
+            children = [(c, r) for c, r in rows if len(c) == len(code) + 2 and c.startswith(code)]
+            if not children or j >= len(row.cells):
+                continue
+            yield from _sum_check(
+                "tbl.hierarchy",
+                fig(row, j, name_of(code, row)),
+                [fig(r, j, name_of(c, r)) for c, r in children if j < len(r.cells)],
+                f"{name_of(code, row)}/{t.columns[j] if j < len(t.columns) else ''}",
+            )
+        if total_row is not None and j < len(total_row.cells):
+            classes = [(c, r) for c, r in rows if len(c) == 3]
+            if classes:
+                yield from _sum_check(
+                    "tbl.hierarchy",
+                    fig(total_row, j, "合计"),
+                    [fig(r, j, name_of(c, r)) for c, r in classes if j < len(r.cells)],
+                    f"合计/{t.columns[j] if j < len(t.columns) else ''}",
+                )
+
+
+@rule("tbl.fa06", "error", "基本支出决算明细表：人员经费合计=301+303，公用经费合计=其余各类，各类=所属款之和。")
+def check_fa06(ctx: Context) -> Iterator[Finding]:
+    t = ctx.doc.table("fa06")
+    if t is None:
+        return
+    codes: dict[str, Figure] = {}
+    for row in t.data_rows():
+        for i, cell in enumerate(row.cells):
+            if cell.role != "code" or not re.fullmatch(r"\d{3}(\d{2})?", cell.text):
+                continue
+            nxt = row.cells[i + 1 : i + 3]
+            label = next((c.text for c in nxt if c.role in ("label", "text")), "")
+            val = next((c for c in nxt if c.role in ("amount", "empty")), None)
+            if val is None:
+                val = next((c for c in nxt if c.text in ("——", "-", "—")), None)
+            if val is None:
+                continue
+            ok = val.role == "amount" and val.value is not None
+            codes[cell.text] = Figure(val.value if ok else 0.0, val.decimals if ok else None,
+                                      val.text, val.page, val.bbox, f"{cell.text} {label}",
+                                      "决算数", t)
+    groups = [c for c in codes if len(c) == 3]
+    for g in groups:
+        items = [f for c, f in codes.items() if len(c) == 5 and c.startswith(g)]
+        yield from _sum_check("tbl.fa06", codes[g], items, codes[g].label)
+    personnel = find_figure(t, r"^人员经费合计$")
+    public = find_figure(t, r"^公用经费合计$")
+    yield from _sum_check("tbl.fa06", personnel, [codes[g] for g in ("301", "303") if g in codes],
+                          "人员经费合计")
+    others = [codes[g] for g in groups if g not in ("301", "303")]
+    yield from _sum_check("tbl.fa06", public, others, "公用经费合计")
+
+
+@rule("tbl.fa09", "error", "“三公”经费表：合计=因公出国+公务用车小计+公务接待，小计=购置+运行维护（预算数、决算数）。")
+def check_fa09(ctx: Context) -> Iterator[Finding]:
+    for kind in ("fa09",):
+        t = ctx.doc.table(kind)
+        if t is None or not t.data_rows():
+            continue
+        for half in ("预算数", "决算数"):
+            def f(col: str, half: str = half) -> Figure | None:
+                return find_figure(t, None, rf"^{half}/{col}")
+
+            total, sub = f("合计"), f(r".*小计")
+            parts = [f(r"因公出国"), sub, f(r"公务接待")]
+            yield from _sum_check("tbl.fa09", total, [p for p in parts if p], f"{half}合计")
+            car = [f(r".*公务用车购置费"), f(r".*公务用车运行维护费")]
+            yield from _sum_check("tbl.fa09", sub, [p for p in car if p], f"{half}公务用车小计")
+
+
+@rule("tbl.fa10", "error", "相关信息统计表：政府采购合计=货物+工程+服务；车辆数合计=各类车辆之和。")
+def check_fa10(ctx: Context) -> Iterator[Finding]:
+    t = ctx.doc.table("fa10")
+    if t is None:
+        return
+    total = find_figure(t, r"^合计$")
+    parts = [find_figure(t, rf"^{k}$") for k in ("货物", "工程", "服务")]
+    yield from _sum_check("tbl.fa10", total, [p for p in parts if p], "政府采购合计")
+    cars = find_figure(t, r"车辆数合计")
+    kinds = _labelled(t, r"^\d+\..*用车$")
+    yield from _sum_check("tbl.fa10", cars, kinds, "车辆数合计")
+
+
+EMPTY_KINDS = ("fa07", "fa08", "bu07", "bu08", "bu09", "bu10", "bu11", "bu13")
+
+
+@rule("tbl.empty_statement", "warning", "无数据的表应注明“本表无数据”等说明。")
+def check_empty_statement(ctx: Context) -> Iterator[Finding]:
+    from schemas.findings import Evidence
+
+    for t in ctx.doc.tables:
+        if t.kind not in EMPTY_KINDS:
+            continue
+        has_value = any(
+            c.role == "amount" and c.value for r in t.data_rows() for c in r.cells
+        )
+        if not has_value and not t.empty_statement:
+            yield finding(
+                "tbl.empty_statement",
+                f"{table_name(t)}{t.title}没有数据，但未注明“本表无数据”或说明原因。",
+                [Evidence(page=t.pages[0], source="table", text=t.title, table=table_name(t),
+                          bbox=t.rows[0].bbox if t.rows else None)],
+                section=table_name(t),
+            )
+
+
+# -- across tables ----------------------------------------------------------------------------
+
+
+def _fig(ctx: Context, kind: str, row_re: str | None, col_re: str | None = None, nth: int = 0):
+    return find_figure(ctx.doc.table(kind), row_re, col_re, nth)
+
+
+@rule("x.totals", "error", "表间一致：01表收入/支出合计与02/03表合计，02表财政拨款收入与04表，04表与05表，05表基本支出与06表。")
+def check_cross_totals(ctx: Context) -> Iterator[Finding]:
+    pairs = [
+        (("fa01", r"^本年收入合计$", None), ("fa02", r"^合计$", r"本年收入合计"), "本年收入合计"),
+        (("fa01", r"^本年支出合计$", None), ("fa03", r"^合计$", r"本年支出合计"), "本年支出合计"),
+        (("fa02", r"^合计$", r"财政拨款收入"), ("fa04", r"^本年收入合计$", None), "财政拨款收入"),
+        (("fa04", r"^本年支出合计$", r"一般公共预算"), ("fa05", r"^合计$", r"小计$"),
+         "一般公共预算财政拨款支出"),
+        (("bu01", r"^本年收入合计$", None), ("bu02", r"^合计$", r"本年收入/合计$"), "本年收入合计"),
+        (("bu01", r"^本年支出合计$", None), ("bu03", r"^合计$", r"/合计$"), "本年支出合计"),
+        (("bu05", r"^合计$", r"/基本支出$"), ("bu06", r"^合计$", r"/合计$"), "一般公共预算基本支出"),
+    ]
+    for (ka, ra, ca), (kb, rb, cb), what in pairs:
+        yield from _equal_check("x.totals", _fig(ctx, ka, ra, ca), _fig(ctx, kb, rb, cb), what)
+    basic = _fig(ctx, "fa05", r"^合计$", r"基本支出$")
+    personnel = _fig(ctx, "fa06", r"^人员经费合计$")
+    public = _fig(ctx, "fa06", r"^公用经费合计$")
+    if basic and personnel and public:
+        yield from _sum_check("x.totals", basic, [personnel, public], "合计/基本支出（对06表人员经费与公用经费）")
+
+
+@rule("x.subjects", "error", "表间一致：04表与05表、01表与03表各类支出相等。")
+def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
+    pairs = [("fa04", r"一般公共预算", "fa05", r"小计$"), ("fa01", None, "fa03", r"本年支出合计")]
+    for ka, ca, kb, cb in pairs:
+        ta, tb = ctx.doc.table(ka), ctx.doc.table(kb)
+        if ta is None or tb is None:
+            continue
+        for fa in _labelled(ta, rf"^[{CN}]+、.*支出$") if ca is None else _labelled_col(ta, ca):
+            name = re.sub(rf"^[{CN}]+、", "", norm(fa.label))
+            fb = find_figure(tb, rf"^{re.escape(name)}$", cb)
+            if fb is None:
+                if fa.value:
+                    fb = Figure(0.0, None, "（无此科目）", tb.pages[0], tb.rows[0].bbox, name, cb, tb)
+                else:
+                    continue
+            yield from _equal_check("x.subjects", fa, fb, f"“{name}”")
+
+
+def _labelled_col(t: Table, col_re: str) -> list[Figure]:
+    out = []
+    for fig in _labelled(t, rf"^[{CN}]+、.*支出$"):
+        f = find_figure(t, rf"^{re.escape(norm(fig.label))}$", col_re)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+@rule("x.fund_tables", "error", "政府性基金/国有资本经营预算表为空时，04表对应列也应为零，反之亦然。")
+def check_fund_tables(ctx: Context) -> Iterator[Finding]:
+    t04 = ctx.doc.table("fa04")
+    for kind, col in (("fa07", r"政府性基金"), ("fa08", r"国有资本经营")):
+        t = ctx.doc.table(kind)
+        if t is None or t04 is None:
+            continue
+        f04 = find_figure(t04, r"^本年支出合计$", col)
+        has_data = any(c.role == "amount" and c.value for r in t.data_rows() for c in r.cells)
+        if f04 is not None and bool(f04.value) != has_data:
+            state = "无数据" if not has_data else "有数据"
+            yield finding(
+                "x.fund_tables",
+                f"{table_name(t)}{state}，但公开04表“{f04.column}”本年支出为{amount(f04.value)}。",
+                [ev_figure(f04)],
+                stated=f04.value,
+                expected=0.0 if not has_data else None,
+                unit="万元",
+                section=table_name(t),
+            )
+
+
+NAME_KINDS = (("fa02", "fa03", "fa05"), ("bu02", "bu03", "bu05"))
+
+
+@rule("x.subject_names", "warning", "同一科目代码在不同表中的科目名称应一致。")
+def check_subject_names(ctx: Context) -> Iterator[Finding]:
+    from pipeline.checks.base import ev_cell
+
+    for kinds in NAME_KINDS:
+        seen: dict[str, tuple[str, object, object, object]] = {}
+        reported = set()
+        for kind in kinds:
+            t = ctx.doc.table(kind)
+            if t is None:
+                continue
+            for row in t.data_rows():
+                code_cell = next((c for c in row.cells if c.role == "code"), None)
+                name_cell = next((c for c in row.cells if c.role in ("label", "text")), None)
+                if code_cell is None or name_cell is None:
+                    continue
+                code, name = code_cell.text, norm(name_cell.text)
+                if code not in seen:
+                    seen[code] = (name, t, row, name_cell)
+                    continue
+                first_name, t0, row0, cell0 = seen[code]
+                if first_name != name and code not in reported:
+                    reported.add(code)
+                    yield finding(
+                        "x.subject_names",
+                        f"科目{code}在{table_name(t0)}中名为“{cell0.text}”，"  # type: ignore[union-attr]
+                        f"在{table_name(t)}中名为“{name_cell.text}”。",
+                        [ev_cell(t0, row0, cell0, "科目名称"),  # type: ignore[arg-type]
+                         ev_cell(t, row, name_cell, "科目名称")],
+                        section=f"{table_name(t0)}与{table_name(t)}",  # type: ignore[arg-type]
+                    )
