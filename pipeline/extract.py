@@ -71,6 +71,8 @@ def sentence_claims(text: str) -> list[Claim]:
             continue
         if before.endswith(("第", "前", "近")):
             continue
+        if re.match(r"\s*(?:[（(](?:含|原值)[)）])?\s*(?:以上|以下|及以上|及以下)", text[m.end():]):
+            continue  # a threshold (单价100万元以上), not a figure
         number = parse_number(m.group("num"))
         if number is None:
             continue

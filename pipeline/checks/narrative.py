@@ -1,1 +1,683 @@
-"""Narrative checks (placeholder filled below)."""
+"""Narrative against tables, and the narrative's own arithmetic (情况说明)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pipeline.checks.base import (
+    Context,
+    Figure,
+    amount,
+    compare,
+    compare_pct,
+    ev_figure,
+    ev_sentence,
+    find_figure,
+    finding,
+    norm,
+    ratio_interval,
+    rule,
+    severity_for,
+)
+from pipeline.numbers import half_unit, parse_number
+from schemas.claims import Claim, Sentence
+from schemas.findings import Finding
+
+NUM = r"(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+CN = "一二三四五六七八九十"
+MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
+
+
+def narrative(ctx: Context) -> list[Sentence]:
+    """Sentences of the explanatory part (情况说明), where figures restate the tables."""
+    return [s for s in ctx.claims.sentences if "情况说明" in s.part or "说明" in s.part]
+
+
+def wan(claim: Claim) -> float:
+    return claim.value * MONEY[claim.unit]
+
+
+def wan_tol(claim: Claim) -> float:
+    return half_unit(claim.decimals) * MONEY[claim.unit]
+
+
+# -- narrative figures against table figures -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A phrase of the standard 情况说明 template and the table figure it restates."""
+
+    section: str
+    pattern: str
+    kind: str
+    row: str | None
+    col: str | None = None
+    nth: int = 0
+    what: str = ""
+    count: bool = False
+
+
+M = r"万元"
+REFS: tuple[Ref, ...] = (
+    # 决算
+    Ref(r"收入支出决算总体", rf"(?<!拨款)收入总计{NUM}{M}", "fa01", r"^总计$", None, 0, "收入总计"),
+    Ref(r"收入支出决算总体", rf"(?<!拨款)(?<!收入)支出总计{NUM}{M}", "fa01", r"^总计$", None, 1,
+        "支出总计"),
+    Ref(r"收入决算情况", rf"收入合计{NUM}{M}", "fa01", r"^本年收入合计$", None, 0, "本年收入合计"),
+    Ref(r"收入决算情况", rf"财政拨款收入{NUM}{M}", "fa02", r"^合计$", r"财政拨款收入", 0, "财政拨款收入"),
+    Ref(r"收入决算情况", rf"上级补助收入{NUM}{M}", "fa02", r"^合计$", r"上级补助", 0, "上级补助收入"),
+    Ref(r"收入决算情况", rf"事业收入{NUM}{M}", "fa02", r"^合计$", r"事业收入", 0, "事业收入"),
+    Ref(r"收入决算情况", rf"(?<!非)经营收入{NUM}{M}", "fa02", r"^合计$", r"经营收入", 0, "经营收入"),
+    Ref(r"收入决算情况", rf"附属单位上缴收入{NUM}{M}", "fa02", r"^合计$", r"附属单位", 0,
+        "附属单位上缴收入"),
+    Ref(r"收入决算情况", rf"其他收入{NUM}{M}", "fa02", r"^合计$", r"其他收入", 0, "其他收入"),
+    Ref(rf"[{CN}]+、支出决算情况", rf"支出合计{NUM}{M}", "fa01", r"^本年支出合计$", None, 0, "本年支出合计"),
+    Ref(rf"[{CN}]+、支出决算情况", rf"基本支出{NUM}{M}", "fa03", r"^合计$", r"基本支出", 0, "基本支出"),
+    Ref(rf"[{CN}]+、支出决算情况", rf"项目支出{NUM}{M}", "fa03", r"^合计$", r"项目支出", 0, "项目支出"),
+    Ref(rf"[{CN}]+、支出决算情况", rf"上缴上级支出{NUM}{M}", "fa03", r"^合计$", r"上缴上级", 0,
+        "上缴上级支出"),
+    Ref(rf"[{CN}]+、支出决算情况", rf"经营支出{NUM}{M}", "fa03", r"^合计$", r"经营支出", 0, "经营支出"),
+    Ref(r"财政拨款收支决算总体", rf"财政拨款收入总计{NUM}{M}", "fa04", r"^总计$", None, 0,
+        "财政拨款收入总计"),
+    Ref(r"财政拨款收支决算总体", rf"(?<!收入)支出总计{NUM}{M}", "fa04", r"^总计$", None, 1,
+        "财政拨款支出总计"),
+    Ref(r"支出决算总体情况", rf"决算支出{NUM}{M}", "fa05", r"^合计$", r"小计$", 0,
+        "一般公共预算财政拨款支出"),
+    Ref(r"支出决算结构情况", rf"财政拨款支出{NUM}{M}", "fa05", r"^合计$", r"小计$", 0,
+        "一般公共预算财政拨款支出"),
+    Ref(r"支出决算结构情况", rf"(?P<name>[\u4e00-\u9fff]+支出)\(类\){NUM}{M}", "fa05",
+        r"^{name}$", r"小计$", 0, "{name}"),
+    Ref(r"支出决算具体情况", rf"^(?:\d{{4}}年度?)?一般公共预算财政拨款支出年初预算[\d,.]+万元，支出决算{NUM}{M}",
+        "fa05", r"^合计$", r"小计$", 0, "一般公共预算财政拨款支出决算"),
+    Ref(r"支出决算具体情况", rf"^(?P<name>[\u4e00-\u9fff]+支出)年初预算[\d,.]+万元，支出决算{NUM}{M}",
+        "fa05", r"^{name}$", r"小计$", 0, "{name}决算"),
+    Ref(r"基本支出决算情况", rf"基本支出{NUM}{M}", "fa05", r"^合计$", r"基本支出$", 0, "财政拨款基本支出"),
+    Ref(r"基本支出决算情况", rf"人员经费{NUM}{M}", "fa06", r"^人员经费合计$", None, 0, "人员经费"),
+    Ref(r"基本支出决算情况", rf"公用经费{NUM}{M}", "fa06", r"^公用经费合计$", None, 0, "公用经费"),
+    Ref(r"三公", rf"全年预算{NUM}{M}", "fa09", None, r"^预算数/合计", 0, "“三公”经费全年预算"),
+    Ref(r"三公", rf"支出决算{NUM}{M}", "fa09", None, r"^决算数/合计", 0, "“三公”经费支出决算"),
+    Ref(r"三公", rf"因公出国\(境\)费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/因公出国", 0,
+        "因公出国（境）费"),
+    Ref(r"三公", rf"公务用车购置费?(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/.*公务用车购置费", 0,
+        "公务用车购置费"),
+    Ref(r"三公", rf"公务用车运行维护费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/.*运行维护费$", 0,
+        "公务用车运行维护费"),
+    Ref(r"三公", rf"公务接待费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/公务接待费", 0, "公务接待费"),
+    Ref(r"政府采购", rf"政府采购支出总额{NUM}{M}", "fa10", r"^合计$", None, 0, "政府采购支出总额"),
+    Ref(r"政府采购", rf"货物支出{NUM}{M}", "fa10", r"^货物$", None, 0, "政府采购货物支出"),
+    Ref(r"政府采购", rf"工程支出{NUM}{M}", "fa10", r"^工程$", None, 0, "政府采购工程支出"),
+    Ref(r"政府采购", rf"服务支出{NUM}{M}", "fa10", r"^服务$", None, 0, "政府采购服务支出"),
+    Ref(r"机关运行经费", rf"机关运行经费(?:支出)?{NUM}{M}", "fa10", r"行政单位$|参照公务员法", None, 0,
+        "机关运行经费"),
+    Ref(r"国有资产", rf"共有车辆{NUM}辆", "fa10", r"车辆数合计", None, 0, "车辆数", True),
+    Ref(r"国有资产", rf"单价100万元\(含\)以上设备\(不含车辆\){NUM}台", "fa10", r"单价100万元", None, 0,
+        "单价100万元以上设备", True),
+    # 预算
+    Ref(r"收支数据变动|收支总体|总体情况", rf"预算收入总计{NUM}{M}", "bu01", r"^收入总计$", None, 0,
+        "预算收入总计"),
+    Ref(r"收支数据变动|收支总体|总体情况", rf"(?<!收入)支出总计{NUM}{M}", "bu01", r"^支出总计$", None, 0,
+        "预算支出总计"),
+    Ref(r"收入预算情况", rf"预算收入{NUM}{M}", "bu02", r"^合计$", r"本年收入/合计$", 0, "预算收入"),
+    Ref(r"收入预算情况", rf"一般公共预算拨款收入{NUM}{M}", "bu02", r"^合计$", r"本年收入/一般公共预算", 0,
+        "一般公共预算拨款收入"),
+    Ref(r"支出预算情况", rf"支出预算{NUM}{M}", "bu03", r"^合计$", r"/合计$", 0, "支出预算"),
+    Ref(r"支出预算情况", rf"基本支出{NUM}{M}", "bu03", r"^合计$", r"/基本支出$", 0, "基本支出"),
+    Ref(r"支出预算情况", rf"项目支出{NUM}{M}", "bu03", r"^合计$", r"/项目支出$", 0, "项目支出"),
+    Ref(r"财政拨款收支预算总体", rf"总预算{NUM}{M}", "bu04", r"^收入总计$", None, 0, "财政拨款收支总预算"),
+    Ref(r"一般公共预算支出情况", rf"当年支出{NUM}{M}", "bu05", r"^合计$", r"/合计$", 0, "一般公共预算当年支出"),
+    Ref(r"一般公共预算支出情况", rf"(?P<name>[\u4e00-\u9fff]+支出){NUM}{M}，占", "bu05", r"^{name}$",
+        r"/合计$", 0, "{name}"),
+    Ref(r"基本支出情况", rf"基本支出{NUM}{M}", "bu06", r"^合计$", r"/合计$", 0, "基本支出"),
+    Ref(r"基本支出情况", rf"人员经费{NUM}{M}", "bu06", r"^合计$", r"/人员经费$", 0, "人员经费"),
+    Ref(r"基本支出情况", rf"公用经费{NUM}{M}", "bu06", r"^合计$", r"/公用经费$", 0, "公用经费"),
+    Ref(r"三公", rf"“三公”经费预算{NUM}{M}", "bu10", r"^合计$", r"/合计", 0, "“三公”经费预算"),
+)
+
+
+def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
+    table = ctx.doc.table(ref.kind)
+    if table is None:
+        return None
+    row = ref.row.replace("{name}", re.escape(name or "")) if ref.row else None
+    if row and "|" in row and "{" not in (ref.row or ""):
+        figs = [find_figure(table, part) for part in row.split("|")]
+        figs = [f for f in figs if f is not None]
+        if not figs:
+            return None
+        total = sum(f.value for f in figs)
+        return Figure(total, figs[0].decimals, "+".join(f.text for f in figs), figs[0].page,
+                      figs[0].bbox, "、".join(f.label for f in figs), figs[0].column, table)
+    return find_figure(table, row, ref.col, ref.nth)
+
+
+@rule("nar.table_figure", "error", "情况说明中的金额、数量应与对应表格数一致。")
+def check_table_figures(ctx: Context) -> Iterator[Finding]:
+    for s in narrative(ctx):
+        text = norm(s.text)
+        for ref in REFS:
+            if not re.search(ref.section, norm(s.section)):
+                continue
+            for m in re.finditer(ref.pattern, text):
+                name = m.groupdict().get("name")
+                fig = _ref_figure(ctx, ref, name)
+                if fig is None:
+                    continue
+                num = parse_number(m.group("n"))
+                if num is None:
+                    continue
+                factor = 1e-4 if (fig.table.unit == "元" and not ref.count) else 1.0
+                expected = fig.value * factor
+                verdict = compare(num.value, num.decimals, expected, fig.tol * factor)
+                if verdict.ok:
+                    continue
+                what = ref.what.replace("{name}", name or "")
+                unit = "" if ref.count else "万元"
+                shown = (lambda v: f"{v:g}") if ref.count else (lambda v: amount(v))
+                claim = next((c for c in s.claims if c.text.startswith(m.group("n"))), None)
+                yield finding(
+                    "nar.table_figure",
+                    f"情况说明所述{what}为{shown(num.value)}，"
+                    f"与{fig.table.code or fig.table.title}所列{shown(expected)}不一致。",
+                    [ev_sentence(s, claim), ev_figure(fig)],
+                    stated=num.value,
+                    expected=expected,
+                    unit=unit or None,
+                    section=s.section,
+                    severity=severity_for(verdict, "error"),
+                )
+
+
+# -- the narrative's own arithmetic ----------------------------------------------------------
+
+
+def _money(c: Claim) -> bool:
+    return c.unit in MONEY
+
+
+def _prev_sentences(sentences: list[Sentence], i: int, n: int = 2) -> list[Sentence]:
+    s = sentences[i]
+    out = []
+    for j in range(i - 1, max(-1, i - 1 - n), -1):
+        if sentences[j].section != s.section:
+            break
+        out.append(sentences[j])
+    return out
+
+
+@dataclass
+class GrowthPair:
+    sentence: Sentence
+    current: Claim
+    change: Claim
+    growth: Claim | None
+
+
+def _growth_pairs(ctx: Context) -> Iterator[tuple[Sentence, Claim, Claim | None, list[Claim]]]:
+    """(sentence, change, growth or None, candidates for the current value, nearest first)."""
+    sentences = narrative(ctx)
+    for i, s in enumerate(sentences):
+        for k, ch in enumerate(s.claims):
+            if ch.kind != "change" or not _money(ch):
+                continue
+            nxt = s.claims[k + 1] if k + 1 < len(s.claims) else None
+            growth = nxt if nxt is not None and nxt.kind == "growth" and (
+                nxt.start - ch.start - len(ch.text) < 10) else None
+            cands = [c for c in reversed(s.claims[:k]) if c.kind == "amount" and _money(c)]
+            for p in _prev_sentences(sentences, i):
+                cands += [c for c in reversed(p.claims) if c.kind == "amount" and _money(c)]
+            subject = ch.subject
+            if subject:
+                matched = [c for c in cands if c.subject.endswith(subject) or subject in c.subject]
+                cands = matched + [c for c in cands if c not in matched]
+            yield s, ch, growth, cands
+
+
+def _growth_interval(current: Claim, change: Claim) -> tuple[float, float] | None:
+    c, hc = wan(change), wan_tol(change)
+    v, hv = wan(current), wan_tol(current)
+    prior = v - c if change.direction == "up" else v + c
+    return ratio_interval(c, hc, prior, hv + hc)
+
+
+def _resolve(ch: Claim, growth: Claim, cands: list[Claim]):
+    """The current value a growth rate was computed from: the first candidate that explains it,
+    else the nearest; with the verdict and the interval of the nearest."""
+    first = None
+    for cur in cands[:4]:
+        interval = _growth_interval(cur, ch)
+        if interval is None:
+            continue
+        v = compare_pct(growth.value, growth.decimals, interval)
+        if v.ok:
+            return cur, v, interval
+        first = first or (cur, v, interval)
+    return first
+
+
+@rule("nar.growth", "error", "增长（下降）率应等于增减额 ÷ 上年数（本年数减增减额）。")
+def check_growth(ctx: Context) -> Iterator[Finding]:
+    for s, ch, growth, cands in _growth_pairs(ctx):
+        if growth is None or not cands:
+            continue
+        if growth.direction and ch.direction and growth.direction != ch.direction:
+            continue  # reported by nar.direction
+        resolved = _resolve(ch, growth, cands)
+        if resolved is None or resolved[1].ok:
+            continue
+        cur, v, (lo, hi) = resolved
+        expected = (lo + hi) / 2
+        yield finding(
+            "nar.growth",
+            f"所述增长率{growth.value:.{growth.decimals}f}%与增减额{ch.text}、本年数{cur.text}"
+            f"推算的{expected:.2f}%不符。",
+            [ev_sentence(s, growth)],
+            stated=growth.value,
+            expected=round(expected, 2),
+            unit="%",
+            section=s.section,
+            severity=severity_for(v, "error"),
+        )
+
+
+@rule("nar.direction", "error", "增减方向应一致：“增加”对应“增长”，“减少”对应“下降”。")
+def check_direction(ctx: Context) -> Iterator[Finding]:
+    for s, ch, growth, _ in _growth_pairs(ctx):
+        if growth and growth.direction and ch.direction and growth.direction != ch.direction:
+            words = {"up": "增加/增长", "down": "减少/下降"}
+            yield finding(
+                "nar.direction",
+                f"同一变动既称{words[ch.direction]}（{ch.text}），"
+                f"又称{words[growth.direction]}（{growth.text}），方向矛盾。",
+                [ev_sentence(s, growth)],
+                section=s.section,
+            )
+
+
+@rule("nar.zero_base", "error", "上年数或年初预算为0时不能给出增长率或完成率。")
+def check_zero_base(ctx: Context) -> Iterator[Finding]:
+    for s, ch, growth, cands in _growth_pairs(ctx):
+        if growth is None or not cands or ch.direction != "up":
+            continue
+        cur = cands[0]
+        if abs(wan(cur) - wan(ch)) <= wan_tol(cur) + wan_tol(ch) and growth.value != 0:
+            yield finding(
+                "nar.zero_base",
+                f"上年数为0（本年{cur.text}全部为增加额），不应给出增长率{growth.text}。",
+                [ev_sentence(s, growth)],
+                stated=growth.value,
+                unit="%",
+                section=s.section,
+            )
+    for s in narrative(ctx):
+        for k, c in enumerate(s.claims):
+            if c.kind != "completion":
+                continue
+            budget = next((b for b in reversed(s.claims[:k]) if _money(b) and "预算" in b.subject),
+                          None)
+            if budget is not None and budget.value == 0 and c.value != 0:
+                yield finding(
+                    "nar.zero_base",
+                    f"预算数为0，不应给出完成预算的{c.text}。",
+                    [ev_sentence(s, c)],
+                    stated=c.value,
+                    unit="%",
+                    section=s.section,
+                )
+
+
+@rule("nar.completion", "error", "完成预算的百分比应等于决算数 ÷ 预算数。")
+def check_completion(ctx: Context) -> Iterator[Finding]:
+    for s in narrative(ctx):
+        for k, c in enumerate(s.claims):
+            if c.kind != "completion":
+                continue
+            before = [b for b in reversed(s.claims[:k]) if _money(b) and b.kind == "amount"]
+            budget = next((b for b in before if "预算" in b.subject), None)
+            actual = next((b for b in before if b is not budget and "预算" not in b.subject), None)
+            if budget is None or actual is None or budget.value == 0:
+                continue
+            interval = ratio_interval(wan(actual), wan_tol(actual), wan(budget), wan_tol(budget))
+            if interval is None:
+                continue
+            v = compare_pct(c.value, c.decimals, interval)
+            if v.ok:
+                continue
+            expected = sum(interval) / 2
+            yield finding(
+                "nar.completion",
+                f"所述完成预算{c.text}与决算数{actual.text}÷预算数{budget.text}="
+                f"{expected:.2f}%不符。",
+                [ev_sentence(s, c)],
+                stated=c.value,
+                expected=round(expected, 2),
+                unit="%",
+                section=s.section,
+                severity=severity_for(v, "error"),
+            )
+
+
+BREAKDOWN_RE = re.compile(r"其中|主要用于|主要包括|包括|如下")
+TOTALS = {
+    "本年支出合计": ("fa01", r"^本年支出合计$"),
+    "本年收入合计": ("fa01", r"^本年收入合计$"),
+}
+
+
+def _share_base(ctx: Context, sentences: list[Sentence], i: int, c: Claim):
+    """The total a share is of: named after 占 (…的), else the head of the breakdown."""
+    s = sentences[i]
+    m = re.search(r"占(.{2,16}?)的?$", s.text[: c.start])
+    if m and not m.group(1).startswith("比"):
+        phrase = norm(m.group(1)).rstrip("的")
+        for prev in [s, *_prev_sentences(sentences, i, 6)]:
+            for cl in prev.claims:
+                if _money(cl) and cl.kind == "amount" and norm(cl.subject).endswith(phrase):
+                    return cl, None
+        for key, (kind, row) in TOTALS.items():
+            if phrase.endswith(key):
+                fig = find_figure(ctx.doc.table(kind), row)
+                if fig is not None:
+                    return None, fig
+        return None, None
+    for prev in [s, *_prev_sentences(sentences, i, 8)]:
+        limit = c.start if prev is s else len(prev.text)
+        km = None
+        for km in BREAKDOWN_RE.finditer(prev.text[:limit]):
+            pass
+        if km is None:
+            continue
+        heads = [h for h in prev.claims if _money(h) and h.start < km.start() and h.kind == "amount"]
+        if heads:
+            return heads[-1], None
+        return None, None
+    return None, None
+
+
+@rule("nar.share", "error", "占比应等于该项金额 ÷ 所属总额。")
+def check_share(ctx: Context) -> Iterator[Finding]:
+    sentences = narrative(ctx)
+    for i, s in enumerate(sentences):
+        for k, c in enumerate(s.claims):
+            if c.kind != "share":
+                continue
+            part = next((p for p in reversed(s.claims[:k]) if _money(p)), None)
+            if part is None or c.start - part.start - len(part.text) > 12:
+                continue
+            head, fig = _share_base(ctx, sentences, i, c)
+            if head is not None and head is not part:
+                base, base_tol, base_text, base_ev = wan(head), wan_tol(head), head.text, None
+            elif fig is not None:
+                base, base_tol, base_text, base_ev = fig.value, fig.tol, fig.text, ev_figure(fig)
+            else:
+                continue
+            interval = ratio_interval(wan(part), wan_tol(part), base, base_tol)
+            if interval is None:
+                continue
+            v = compare_pct(c.value, c.decimals, interval)
+            if v.ok:
+                continue
+            expected = sum(interval) / 2
+            yield finding(
+                "nar.share",
+                f"{part.subject or '该项'}{part.text}占{base_text}的比例应为{expected:.2f}%，"
+                f"所述为{c.text}。",
+                [ev_sentence(s, c)] + ([base_ev] if base_ev else []),
+                stated=c.value,
+                expected=round(expected, 2),
+                unit="%",
+                section=s.section,
+                severity=severity_for(v, "error"),
+            )
+
+
+# -- breakdowns: the parts after 其中 add up to the total ------------------------------------
+
+NESTED_RE = re.compile(r"主要包括|包括|主要是|主要用于|其中")
+NUMBERED_RE = re.compile(r"(?:(?<=^)|(?<=[：:；;。，,\s\n]))[1-9][.、．](?!\d)")
+
+
+def _section_stream(sentences: list[Sentence]) -> tuple[str, list[tuple[int, Claim, Sentence]]]:
+    text, claims = "", []
+    last_par = None
+    for s in sentences:
+        if last_par is not None and s.paragraph != last_par:
+            text += "\n"
+        last_par = s.paragraph
+        base = len(text)
+        claims += [(base + c.start, c, s) for c in s.claims]
+        text += s.text
+    return text, claims
+
+
+def _segments(tail: str) -> list[tuple[int, int]]:
+    """Spans of the items after 其中: numbered (1. 2.); the following paragraphs when 其中 ends
+    its paragraph (items end with ；, the last with 。); else split at ；, 、 or ，."""
+    marks = [m.end() for m in NUMBERED_RE.finditer(tail)]
+    if len(marks) >= 2:
+        return [(a, b) for a, b in zip(marks, [*marks[1:], len(tail)], strict=True)]
+    if tail.startswith("\n"):
+        spans, start = [], 1
+        while start < len(tail):
+            end = tail.find("\n", start)
+            end = len(tail) if end < 0 else end
+            spans.append((start, end))
+            if not tail[start:end].rstrip().endswith(("；", ";")):
+                break
+            start = end + 1
+        return spans
+    end = tail.find("。")
+    tail_end = len(tail) if end < 0 else end
+    body = tail[:tail_end]
+    for sep in ("；", ";", "、", "，", ","):
+        if sep in body:
+            spans, start = [], 0
+            for m in re.finditer(re.escape(sep), body):
+                spans.append((start, m.start()))
+                start = m.end()
+            spans.append((start, tail_end))
+            return spans
+    return []
+
+
+@rule("nar.parts_sum", "error", "“其中”所列各项之和应等于总数（金额与个数）。")
+def check_parts_sum(ctx: Context) -> Iterator[Finding]:
+    by_section: dict[str, list[Sentence]] = defaultdict(list)
+    for s in narrative(ctx):
+        by_section[s.section].append(s)
+    for sents in by_section.values():
+        text, claims = _section_stream(sents)
+        for m in re.finditer(r"其中[:：]?", text):
+            yield from _breakdown(text, claims, m.start(), m.end())
+
+
+def _is_item(text: str, offset: int) -> bool:
+    """A figure that is itself an item of an earlier 其中 list in its sentence."""
+    sentence_start = max(text.rfind("。", 0, offset), text.rfind("\n", 0, offset))
+    return text.rfind("其中", 0, offset) > sentence_start
+
+
+def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
+    before = [(o, c, s) for o, c, s in claims if o < k and k - o < 200 and not _is_item(text, o)]
+    tail = text[tail_start:]
+    spans = _segments(tail)
+    if len(spans) < 2:
+        return
+    problems = []
+    for unit_ok, label in ((lambda c: _money(c), "金额"), (lambda c: c.unit == "个", "个数")):
+        heads = [(c, s) for _, c, s in before if unit_ok(c) and c.kind in ("amount", "change",
+                                                                            "count")]
+        if not heads:
+            continue
+        head, head_s = heads[-1]
+        items = _items(tail, tail_start, spans, claims, unit_ok, head)
+        if len(items) < 2:
+            continue
+        money = label == "金额"
+        sign = {"up": 1, "down": -1, None: 1}
+        sgn_head = sign[head.direction] if head.kind == "change" else 1
+        total = wan(head) if money else head.value
+        parts = sum(
+            (wan(c) if money else c.value)
+            * (sign[c.direction] * sgn_head if head.kind == "change" and c.kind == "change" else 1)
+            for c, _ in items
+        )
+        tol = (wan_tol(head) + sum(wan_tol(c) for c, _ in items)) if money else 0.0
+        verdict = compare(total, head.decimals if money else 0, parts, tol)
+        if not verdict.ok:
+            problems.append((label, head, head_s, items, total, parts, verdict))
+    if not problems:
+        return
+    label, head, head_s, items, total, parts, verdict = problems[0]
+    said = [
+        f"各项{lab}之和为{amount(p) if lab == '金额' else f'{p:g}个'}，与总数{h.text}不符"
+        for lab, h, _, _, _, p, _ in problems
+    ]
+    yield finding(
+        "nar.parts_sum",
+        f"“其中”所列{'；'.join(said)}。",
+        [ev_sentence(head_s, head), *[ev_sentence(s, c) for c, s in items[:4]]],
+        stated=total,
+        expected=round(parts, 6),
+        unit="万元" if label == "金额" else "个",
+        section=head_s.section,
+        severity=severity_for(verdict, "error"),
+    )
+
+
+def _items(tail, tail_start, spans, claims, unit_ok, head) -> list[tuple[Claim, Sentence]]:
+    items: list[tuple[Claim, Sentence]] = []
+    for a, b in spans:
+        seg = tail[a:b]
+        cut = NESTED_RE.search(seg)
+        seg_end = tail_start + a + (cut.start() if cut else len(seg))
+        inside = [(c, s) for o, c, s in claims if tail_start + a <= o < seg_end and unit_ok(c)]
+        if len(inside) > 1:
+            return []  # an item with several figures: the breakdown is not a plain list
+        if inside and head.kind != "change" and inside[0][0].kind == "change":
+            break  # the list ended: what follows is the change of the total
+        if inside:
+            items.append(inside[0])
+    return items
+
+
+# -- the same figure stated twice -------------------------------------------------------------
+
+
+def _key(subject: str) -> str:
+    key = norm(subject)
+    key = re.sub(r"^(?:主要是|主要用于|其中|一是|二是|三是|四是|同时|新增了?|包括|因|由于)", "", key)
+    return key
+
+
+@rule("nar.restated", "warning", "同一事项在情况说明中多次出现时金额应一致。")
+def check_restated(ctx: Context) -> Iterator[Finding]:
+    groups: dict[tuple[str, str, str | None], list[tuple[Claim, Sentence]]] = defaultdict(list)
+    for s in narrative(ctx):
+        for c in s.claims:
+            if not _money(c) or c.kind not in ("amount", "change"):
+                continue
+            key = _key(c.subject)
+            if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8:
+                continue
+            groups[(c.kind, key, c.direction)].append((c, s))
+    for (_, key, _), items in groups.items():
+        values = Counter(round(wan(c), 6) for c, _ in items)
+        if len(values) < 2:
+            continue
+        common, _ = values.most_common(1)[0]
+        for c, s in items:
+            if round(wan(c), 6) == common:
+                continue
+            verdict = compare(wan(c), c.decimals, common, 0.005)
+            if verdict.ok:
+                continue
+            other = next(s2 for c2, s2 in items if round(wan(c2), 6) == common)
+            yield finding(
+                "nar.restated",
+                f"“{key}”在此处为{c.text}，在别处为{amount(common)}，同一事项金额前后不一致。",
+                [ev_sentence(s, c), ev_sentence(other)],
+                stated=wan(c),
+                expected=common,
+                unit="万元",
+                section=s.section,
+                severity=severity_for(verdict, "warning"),
+            )
+
+
+@rule("nar.two_changes", "warning", "同一总额不应给出两个不同的上年增减额。")
+def check_two_changes(ctx: Context) -> Iterator[Finding]:
+    by_value: dict[float, list[tuple[Sentence, Claim, Claim]]] = defaultdict(list)
+    for s, ch, growth, cands in _growth_pairs(ctx):
+        if growth is None or not cands:
+            continue
+        resolved = _resolve(ch, growth, cands)
+        if resolved is None:
+            continue
+        cur = resolved[0]
+        if wan(cur) >= 1:
+            by_value[round(wan(cur), 6)].append((s, cur, ch))
+    for items in by_value.values():
+        changes = Counter((round(wan(ch), 6), ch.direction) for _, _, ch in items)
+        if len(changes) < 2:
+            continue
+        (common, _), _ = changes.most_common(1)[0]
+        first = next(x for x in items if round(wan(x[2]), 6) == common)
+        for s, cur, ch in items:
+            if round(wan(ch), 6) == common:
+                continue
+            yield finding(
+                "nar.two_changes",
+                f"同一总额{cur.text}在一处较上年{'增加' if first[2].direction == 'up' else '减少'}"
+                f"{first[2].text}，在另一处{'增加' if ch.direction == 'up' else '减少'}{ch.text}。",
+                [ev_sentence(s, ch), ev_sentence(first[0], first[2])],
+                stated=wan(ch),
+                expected=common,
+                unit="万元",
+                section=s.section,
+            )
+            break
+
+
+@rule("nar.unit", "warning", "金额单位疑似错误：以万元为单位的说明中出现极小的“元”金额。")
+def check_unit(ctx: Context) -> Iterator[Finding]:
+    for s in narrative(ctx):
+        if not any(c.unit == "万元" for c in s.claims) and "万元" not in s.section:
+            others = [c for c in ctx.claims.sentences if c.section == s.section]
+            if not any(cl.unit == "万元" for o in others for cl in o.claims):
+                continue
+        for c in s.claims:
+            if c.unit == "元" and 0 < c.value < 100:
+                yield finding(
+                    "nar.unit",
+                    f"此处金额写作{c.text}，而说明均以万元计，疑为“{c.value:g}万元”。",
+                    [ev_sentence(s, c)],
+                    stated=c.value,
+                    unit="元",
+                    section=s.section,
+                )
+
+
+@rule("nar.empty_section", "error", "说明称“无此项收支”的，对应表格应无数据。")
+def check_empty_sections(ctx: Context) -> Iterator[Finding]:
+    for s in narrative(ctx):
+        if not re.search(r"无此项", s.text):
+            continue
+        kind = "fa07" if "政府性基金" in s.section else "fa08" if "国有资本" in s.section else None
+        t = ctx.doc.table(kind) if kind else None
+        if t is None:
+            continue
+        cells = [c for r in t.data_rows() for c in r.cells if c.role == "amount" and c.value]
+        if cells:
+            from pipeline.checks.base import ev_cell
+
+            row = next(r for r in t.data_rows() if cells[0] in r.cells)
+            yield finding(
+                "nar.empty_section",
+                f"说明称本年度无此项收支，但{t.code or t.title}列有数据。",
+                [ev_sentence(s), ev_cell(t, row, cells[0])],
+                section=s.section,
+            )
