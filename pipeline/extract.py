@@ -93,7 +93,7 @@ def sentence_claims(text: str) -> list[Claim]:
     return claims
 
 
-def _sentences_of(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
@@ -105,7 +105,7 @@ def extract_sentences(doc: Document) -> list[Sentence]:
         part = section.path[0] if section.path else ""
         for block in section.blocks:
             paragraph += 1
-            for text in _sentences_of(block.text):
+            for text in split_sentences(block.text):
                 reasons = [r.group(1).strip("：:，。；") for r in REASON_RE.finditer(text)]
                 out.append(
                     Sentence(

@@ -133,19 +133,23 @@ def _read_indicators(project: PerfProject, rows: list[Row]) -> None:
 
 def _table_texts(table: Table) -> list[Sentence]:
     """Long text cells of a self-evaluation form (analysis, notes) as sentences."""
+    from pipeline.extract import sentence_claims, split_sentences
+
     out = []
     for row in table.rows:
         for cell in row.cells:
-            if len(cell.text) >= 12 and re.search(r"\d", cell.text):
+            if len(cell.text) < 12 or not re.search(r"\d", cell.text):
+                continue
+            for text in split_sentences(cell.text):
                 out.append(
                     Sentence(
-                        text=cell.text,
+                        text=text,
                         section=table.title,
                         part="第五部分附件",
                         page=cell.page,
                         bbox=cell.bbox,
                         paragraph=-1,
-                        claims=[],
+                        claims=sentence_claims(text),
                     )
                 )
     return out

@@ -151,6 +151,10 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
         total = sum(f.value for f in figs)
         return Figure(total, figs[0].decimals, "+".join(f.text for f in figs), figs[0].page,
                       figs[0].bbox, "、".join(f.label for f in figs), figs[0].column, table)
+    if row is None and not table.data_rows():
+        # a table printed without a data row holds zeros
+        return Figure(0.0, None, "空表", table.pages[0], table.rows[-1].bbox if table.rows else
+                      (0, 0, 0, 0), "", ref.col or "", table)
     return find_figure(table, row, ref.col, ref.nth)
 
 
@@ -171,7 +175,10 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
                     continue
                 factor = 1e-4 if (fig.table.unit == "元" and not ref.count) else 1.0
                 expected = fig.value * factor
-                verdict = compare(num.value, num.decimals, expected, fig.tol * factor)
+                # a restated figure should be the printed one: no tolerance on the table side,
+                # unless the table side is itself a sum of printed figures
+                table_tol = fig.tol * factor if "+" in fig.text else 0.0
+                verdict = compare(num.value, num.decimals, expected, table_tol)
                 if verdict.ok:
                     continue
                 what = ref.what.replace("{name}", name or "")
