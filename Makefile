@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/budget-lens segment $(SAMPLE) --format text
+	$(BIN)/budget-lens check $(SAMPLE) --no-info || test $$? -eq 1
 
 test: install
 	$(BIN)/python -m pytest

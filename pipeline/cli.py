@@ -94,6 +94,68 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipeline.report import RENDERERS, annotate
+    from pipeline.run import check_file
+
+    files = [Path(f) for f in args.files]
+    if args.annotate and len(files) > 1 and not Path(args.annotate).is_dir():
+        raise UsageError("--annotate with several files needs an existing folder")
+    runs = [check_file(f) for f in files]
+    results = [r.result for r in runs]
+    if len(files) == 1 and results[0].status == "failed":
+        raise UsageError(results[0].error or "the check failed")
+    if args.format == "text":
+        from pipeline.report import render_text
+
+        text = render_text(results, show_info=not args.no_info)
+    else:
+        text = RENDERERS[args.format](results)
+    _write(text, args.output)
+    if args.annotate:
+        for path, run in zip(files, runs, strict=True):
+            if run.result.status != "ok":
+                continue
+            out = Path(args.annotate)
+            if out.is_dir():
+                out = out / f"{path.stem}.annotated.pdf"
+            n = annotate(run.result, path, out)
+            print(f"budget-lens: {n} highlights written to {out}", file=sys.stderr)
+    if any(r.status == "failed" for r in results):
+        for r in results:
+            if r.status == "failed":
+                print(f"budget-lens: error: {r.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_FINDINGS if any(r.summary.errors for r in results) else EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import evaluate
+    from pipeline.run import check_file
+
+    labels = Path(args.labels)
+    if not labels.is_dir():
+        raise UsageError(f"{labels}: no such labels folder")
+    root = Path(__file__).resolve().parent.parent
+    try:
+        result = evaluate(labels, root / "samples", lambda p: check_file(p).result)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "json":
+        _write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1), None)
+    else:
+        _write(result.as_text(), None)
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from pipeline.checks import RULES
+
+    for r in RULES.values():
+        print(f"{r.id:22} {r.severity:8} {r.description}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="budget-lens",
@@ -107,6 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "text"], default="text")
     s.add_argument("--output", "-o", help="write to this file instead of standard output")
     s.set_defaults(func=cmd_segment)
+
+    c = sub.add_parser("check", help="find where reports contradict themselves")
+    c.add_argument("files", nargs="+", help="report PDFs")
+    c.add_argument("--format", choices=["text", "md", "json", "html"], default="text")
+    c.add_argument("--output", "-o", help="write the report to this file")
+    c.add_argument("--annotate", metavar="OUT.pdf",
+                   help="also write the PDF with findings highlighted (a folder for several files)")
+    c.add_argument("--no-info", action="store_true", help="text format: hide rounding-level notes")
+    c.set_defaults(func=cmd_check)
+
+    e = sub.add_parser("eval", help="precision and recall against labelled gold findings")
+    e.add_argument("--llm", choices=["off"], default="off",
+                   help="extractor: off = the rule-based extractor")
+    e.add_argument("--labels", default="eval/labels", help="folder of label files")
+    e.add_argument("--format", choices=["text", "json"], default="text")
+    e.set_defaults(func=cmd_eval)
+
+    r = sub.add_parser("rules", help="list the checks with their ids and severities")
+    r.set_defaults(func=cmd_rules)
     return p
 
 

@@ -194,6 +194,7 @@ class Highlight:
     bbox: tuple[float, float, float, float]
     note: str
     color: tuple[float, float, float]
+    quote: str = ""  # when found inside bbox, only the quote is highlighted
 
 
 def write_highlights(src: Path, dest: Path, highlights: list[Highlight]) -> int:
@@ -207,7 +208,8 @@ def write_highlights(src: Path, dest: Path, highlights: list[Highlight]) -> int:
         rect = pymupdf.Rect(h.bbox)
         if rect.is_empty:
             continue
-        annot = page.add_highlight_annot(rect)
+        hits = page.search_for(h.quote, clip=rect + (-2, -2, 2, 2)) if h.quote else []
+        annot = page.add_highlight_annot(hits[:1] or rect)
         annot.set_colors(stroke=h.color)
         annot.set_info(content=h.note, title="Budget Lens")
         annot.update()

@@ -210,7 +210,7 @@ def _from_reports(doc: Document, sentences: list[Sentence]) -> list[PerfProject]
             if t.kind == "perf_indicators":
                 _read_indicators(project, t.rows)
         project.texts = [
-            s for s in sentences if lo <= _pos(s.page, s.bbox) < hi and s is not anchor
+            s for s in sentences if lo <= _pos(s.page, s.bbox) < hi
         ]
         for s in project.texts:
             m = SCORE_RE.search(s.text.replace("\u201c", "“"))
