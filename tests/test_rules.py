@@ -1,0 +1,158 @@
+"""Every rule: a consistent document passes, the same document with one planted contradiction
+fails. The base document (tests/builders.py) is a small consistent 决算 report."""
+
+import pytest
+from builders import base, build, replace
+
+from pipeline.checks import RULES, run_checks
+from pipeline.extract import extract
+
+
+def findings(spec, rule_id):
+    doc = build(spec)
+    return run_checks(doc, extract(doc), only={rule_id})
+
+
+# rule -> list of (where, old, new) plants; `stated` is the value the finding must cite
+PLANTS = {
+    "tbl.fa01": ([("fa01", "2445.78", "2445.88")], 2445.88),
+    "tbl.fa04": ([("fa04", "2428.48", "2428.58")], None),
+    "tbl.row_sum": ([("fa03", "629.27", "639.27")], None),
+    "tbl.hierarchy": ([("fa02", "2268.68", "2260.68")], None),
+    "tbl.fa06": ([("fa06", "700.00", "710.00")], None),
+    "tbl.fa09": ([("fa09", "1.10", "1.20")], 1.2),
+    "tbl.fa10": ([("fa10", "0.59", "0.69")], None),
+    "x.totals": ([("fa02", "2428.52", "2429.52")], None),
+    "x.subjects": ([("fa05", "115.45", "116.45")], None),
+    "x.subject_names": ([("fa03", "社会保障和就业支出", "社会保障与就业支出")], None),
+    "nar.table_figure": ([("一、收入支出决算总体", "收入总计2,445.78万元", "收入总计2,455.78万元")], 2455.78),
+    "nar.growth": ([("一、收入支出决算总体", "增长7.86%，支出", "增长8.86%，支出")], 8.86),
+    "nar.direction": ([("一、收入支出决算总体", "增长7.86%，支出", "下降7.86%，支出")], None),
+    "nar.zero_base": ([("(一)“三公”", "比上年度增加0.32万元，增长41.03%。", "比上年度增加1.10万元，增长100.00%。")], 100.0),
+    "nar.completion": ([("(三)一般公共预算", "159.02%", "150.02%")], 150.02),
+    "nar.share": ([("三、支出决算", "占比33.20%", "占比30.20%")], 30.2),
+    "nar.parts_sum": ([("(二)政府采购", "服务支出1,057.33万元", "服务支出1,047.33万元")], 1057.92),
+    "nar.restated": ([("(一)一般公共预算", "项目支出119.08万元", "项目支出170万元")], 170.0),
+    "nar.two_changes": ([("一、收入支出决算总体", "支出总计增加178.19万元，增长7.86%",
+                          "支出总计增加100.19万元，增长4.27%")], 100.19),
+    "nar.unit": ([("一、收入支出决算总体", "项目支出119.08万元。", "项目支出119.08万元。使用非财政拨款结余增加0.01元。")], 0.01),
+    "perf.rate": ([("perf_self_eval", "91.48", "93.48")], 93.48),
+    "perf.balance": ([("perf_self_eval", "8.982", "8.882")], 8.882),
+    "perf.rate_score": ([("perf_self_eval", "9.15", "9.55")], 9.55),
+    "perf.total": ([("perf_self_eval", "94.15", "95.15")], 95.15),
+    "perf.weights": ([("perf_self_eval", "40", "45")], 95.0),
+    "perf.score_cap": ([("perf_self_eval", "25", "35")], 35.0),
+    "perf.grade": ([("perf_self_eval", "优", "良")], None),
+    "perf.missing_reason": ([("perf_self_eval", "未设置成本指标", "")], 25.0),
+    "perf.text_figure": ([("perf_self_eval",
+                           "2.预算执行情况：本项目预算105.44万元，支出资金96.46万元，预算执行率91.48%。",
+                           "2.预算执行情况：本项目预算105.44万元，支出资金97.46万元，预算执行率91.48%。")],
+                         97.46),
+    "perf.summary": ([("(四)预算绩效", "自评个数1个", "自评个数2个")], 2.0),
+}
+
+
+def plant(rule_id):
+    spec = base()
+    for where, old, new in PLANTS[rule_id][0]:
+        replace(spec, where, old, new)
+    return spec
+
+
+def test_every_rule_is_tested():
+    special = {"perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
+               "tbl.empty_statement"}
+    assert set(RULES) == set(PLANTS) | special
+
+
+def test_every_rule_has_id_severity_and_description():
+    for r in RULES.values():
+        assert r.severity in ("error", "warning", "info")
+        assert r.description and "\n" not in r.description
+
+
+@pytest.mark.parametrize("rule_id", sorted(PLANTS))
+def test_consistent_document_passes(rule_id):
+    assert findings(base(), rule_id) == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(PLANTS))
+def test_planted_contradiction_is_found(rule_id):
+    found = findings(plant(rule_id), rule_id)
+    assert found, f"{rule_id} found nothing"
+    f = found[0]
+    assert f.rule == rule_id and f.message and f.evidence
+    assert all(e.page >= 1 for e in f.evidence)
+    stated = PLANTS[rule_id][1]
+    if stated is not None:
+        assert any(x.stated is not None and abs(x.stated - stated) < 1e-6 for x in found)
+
+
+def _replace_all(spec, where, old, new):
+    rows = spec["tables"][where]["rows"]
+    hits = sum(cell == old for row in rows for cell in row)
+    assert hits, f"{old!r} not found in {where}"
+    for _ in range(hits):
+        replace(spec, where, old, new)
+    return spec
+
+
+def _full_execution(spec):
+    for old, new in (("96.458", "105.44"), ("8.982", "0"), ("91.48", "100"), ("9.15", "10"),
+                     ("94.15", "95")):
+        _replace_all(spec, "perf_self_eval", old, new)
+    return spec
+
+
+def test_reason_contradicting_full_execution():
+    spec = _full_execution(base())
+    spec["tables"]["perf_self_eval"]["rows"][-1][2] = "本项目预算105.44万元，支出资金105.44万元，预算执行率100%。"
+    assert findings(spec, "perf.reason") == []
+    replace(spec, "perf_self_eval", "无", "上级资金未到位，导致执行率低")
+    found = findings(spec, "perf.reason")
+    assert found and found[0].stated == 100
+
+
+def test_empty_statement():
+    assert findings(base(), "tbl.empty_statement") == []
+    spec = base()
+    spec["tables"]["fa07"]["notes"] = []
+    assert findings(spec, "tbl.empty_statement")
+
+
+def test_fund_table_against_fa04():
+    assert findings(base(), "x.fund_tables") == []
+    spec = base()
+    spec["tables"]["fa04"]["rows"][5][7] = "5.00"  # 本年支出合计 / 政府性基金
+    found = findings(spec, "x.fund_tables")
+    assert found and found[0].stated == 5.0
+
+
+def test_empty_section_against_table():
+    assert findings(base(), "nar.empty_section") == []
+    spec = base()
+    spec["tables"]["fa07"]["rows"][2][2] = "3.00"
+    assert findings(spec, "nar.empty_section")
+
+
+def test_missing_execution_table():
+    """自评分析报告 layout: 项目名称 in the text, then its tables (on later pages)."""
+    spec = base()
+    del spec["tables"]["perf_self_eval"]
+    spec["tables"]["perf_indicators"] = {"title": "", "code": None, "unit": None, "page": 1000,
+                                         "rows": [
+        ["一级指标", "二级指标", "指标名称", "年度指标", "实际完成值", "权重", "得分", "偏差原因分析及改进措施"],
+        ["产出指标", "数量指标", "系统上线数", "=1个", "1", "90", "90", ""],
+    ]}
+    spec["sections"].append((["第五部分附件", "一、项目基本信息"], ["项目名称：督办系统服务"]))
+    doc = build(spec)
+    found = run_checks(doc, extract(doc), only={"perf.missing_execution"})
+    assert found and "督办系统服务" in found[0].message
+    spec["tables"]["perf_execution"] = {"title": "", "code": None, "unit": None, "page": 1000,
+                                        "rows": [
+        ["资金来源", "年初预算数", "全年预算数(元)", "全年执行数(元)", "资金结(转)余(元)", "执行率", "得分",
+         "偏差原因"],
+        ["合计", "5,000", "5,000", "5,000", "0", "100", "10", ""],
+    ]}
+    doc = build(spec)
+    assert run_checks(doc, extract(doc), only={"perf.missing_execution"}) == []
