@@ -147,7 +147,9 @@ def find_grids(page: PageLayout) -> list[Grid]:
         vs = [s for s in comp if not s.horizontal]
         if len(hs) < 2 or len(vs) < 2:
             continue
-        ys = _cluster([s.y0 for s in hs])
+        # the ends of the column rules close a table whose first or last border is missing
+        # (a row continued from the previous page is drawn without its top rule)
+        ys = _cluster([s.y0 for s in hs] + [min(s.y0 for s in vs), max(s.y1 for s in vs)])
         xs = _cluster([s.x0 for s in vs])
         if len(ys) < 2 or len(xs) < 2:
             continue

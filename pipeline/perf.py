@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence
+from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
 from schemas.document import Cell, Document, Row, Table
 
 GRADE_RE = re.compile(r"^[“\"]?(优|良|中|差)[”\"]?$")
@@ -51,6 +51,18 @@ def _read_execution(project: PerfProject, rows: list[Row]) -> None:
         _set(project, field, cell)
     if len(nums) > 5:
         _set(project, "budget_initial", nums[-6])
+    fields = ["budget_target", "budget_initial", *FIELDS][-len(nums):]
+    for row in exec_rows[1:]:
+        cells = _amounts(row)
+        if len(cells) > len(nums):
+            continue
+        # a source row as long as the total row lines up with it; a shorter one leaves out the
+        # rate and score at the end
+        label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
+        values = {f: c.value for f, c in zip(fields, cells, strict=False)
+                  if f in FIELDS and c.value is not None}
+        project.sources.append(SourceRow(label=label, values=values, page=row.page,
+                                         bbox=row.bbox))
     reasons: list[str] = []
     for row in exec_rows[:3]:
         last_amount = max(i for i, c in enumerate(row.cells) if c.role == "amount")
@@ -73,10 +85,6 @@ def _indicator(row: Row, level1: str, level2: str) -> Indicator | None:
     texts = [(i, c.text) for i, c in enumerate(cells) if c.text and i < iw]
     labels = [t for _, t in texts if not re.match(r"^[=≥≤<>＞＜]|^\d", t)]
     name = labels[-1] if labels else (texts[-1][1] if texts else "")
-    for lab in labels[:-1]:
-        if lab.endswith("指标") and lab not in (level1, level2):
-            if not level1 or lab in ("产出指标", "效益指标", "满意度指标", "成本指标"):
-                pass
     targets = [t for i, t in texts if re.match(r"^[=≥≤<>＞＜]", t) or t in ("及时", "提高", "提升")]
     after = [c.text for c in cells[i_s + 1 :] if c.text] if s is not None else []
     return Indicator(
@@ -96,36 +104,48 @@ def _indicator(row: Row, level1: str, level2: str) -> Indicator | None:
 LEVEL1 = ("产出指标", "效益指标", "满意度指标")
 
 
-def _read_indicators(project: PerfProject, rows: list[Row]) -> None:
-    start = None
+def _indicator_header(rows: list[Row]) -> int | None:
     for i, row in enumerate(rows):
         joined = "".join(_texts(row))
         if "一级指标" in joined and re.search(r"分值|权重", joined):
-            start = i + 1
-            break
+            return i + 1
+    return None
+
+
+def _read_total(project: PerfProject, row: Row) -> None:
+    nums = _amounts(row)
+    if nums:
+        _set(project, "total_score", nums[0])
+    for t in _texts(row):
+        m = GRADE_RE.match(t)
+        if m:
+            project.grade = m.group(1)
+
+
+def _levels(texts: list[str], level1: str, level2: str) -> tuple[str, str]:
+    for t in texts:
+        compact = t.replace(" ", "")
+        if compact in LEVEL1:
+            level1 = compact
+        elif compact.endswith("指标") and len(compact) <= 6:
+            level2 = compact
+    return level1, level2
+
+
+def _read_indicators(project: PerfProject, rows: list[Row]) -> None:
+    start = _indicator_header(rows)
     if start is None:
         return
     level1 = level2 = ""
     for row in rows[start:]:
         texts = _texts(row)
-        joined = "".join(texts)
-        if "总分" in joined.replace(" ", ""):
-            nums = _amounts(row)
-            if nums:
-                _set(project, "total_score", nums[0])
-            for t in texts:
-                m = GRADE_RE.match(t)
-                if m:
-                    project.grade = m.group(1)
+        joined = "".join(texts).replace(" ", "")
+        if "总分" in joined:
+            _read_total(project, row)
             break
         if re.match(r"^(项目绩效分析|自评结果分析)", joined):
             break
-        for t in texts:
-            compact = t.replace(" ", "")
-            if compact in LEVEL1:
-                level1 = compact
-            elif compact.endswith("指标") and len(compact) <= 6:
-                level2 = compact
+        level1, level2 = _levels(texts, level1, level2)
         ind = _indicator(row, level1, level2)
         if ind is not None and not (row.header and ind.score is None):
             project.indicators.append(ind)

@@ -60,6 +60,15 @@ class Indicator(_Model):
     bbox: BBox
 
 
+class SourceRow(_Model):
+    """A funding-source row under the 资金总额 row (省级财政资金, 其他资金 …)."""
+
+    label: str
+    values: dict[str, float] = Field(description="budget_full, actual, balance, rate, rate_score")
+    page: int
+    bbox: BBox
+
+
 class PerfProject(_Model):
     """One project's 绩效 self-evaluation: execution, indicators, score and grade."""
 
@@ -77,6 +86,7 @@ class PerfProject(_Model):
     grade: str | None = None
     deviation_reason: str = ""
     has_execution_table: bool = True
+    sources: list[SourceRow] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     decimals: dict[str, int] = Field(default_factory=dict, description="Printed precision.")
     cells: dict[str, tuple[int, BBox, str]] = Field(

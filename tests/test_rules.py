@@ -60,7 +60,7 @@ def plant(rule_id):
 
 
 def test_every_rule_is_tested():
-    special = {"perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
+    special = {"perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
                "tbl.empty_statement"}
     assert set(RULES) == set(PLANTS) | special
 
@@ -156,3 +156,11 @@ def test_missing_execution_table():
     ]}
     doc = build(spec)
     assert run_checks(doc, extract(doc), only={"perf.missing_execution"}) == []
+
+
+def test_funding_source_row_against_total_row():
+    assert findings(base(), "perf.sources") == []
+    spec = base()
+    spec["tables"]["perf_self_eval"]["rows"][3][5] = "97.458"  # 省级财政资金 / 全年执行数
+    found = findings(spec, "perf.sources")
+    assert found and found[0].stated == 97.458 and found[0].expected == 96.458

@@ -131,22 +131,47 @@ def column_index(table: Table, col_re: str) -> int | None:
     return None
 
 
+def _value_right_of(table: Table, row: Row, i: int) -> Figure | None:
+    """The first value right of the label at i; a blank before the next label means zero."""
+    label = row.cells[i].text
+    first_blank = None
+    for k in range(i + 1, len(row.cells)):
+        c = row.cells[k]
+        if c.role in ("line_no", "header"):
+            continue
+        if c.role == "empty":
+            first_blank = first_blank if first_blank is not None else k
+            continue
+        if c.role == "amount":
+            return _figure(table, row, c, label, _heading(table, k))
+        break
+    if first_blank is None:
+        return None
+    return _figure(table, row, row.cells[first_blank], label, _heading(table, first_blank))
+
+
+def _heading(table: Table, j: int) -> str:
+    return table.columns[j] if j < len(table.columns) else ""
+
+
+def _in_column(table: Table, row: Row, label: str, col_re: str) -> Figure | None:
+    j = column_index(table, col_re)
+    if j is None or j >= len(row.cells):
+        return None
+    return _figure(table, row, row.cells[j], label, table.columns[j])
+
+
 def find_figure(
     table: Table | None, row_re: str | None, col_re: str | None = None, nth: int = 0
 ) -> Figure | None:
     """The figure in the row whose label matches `row_re` (the nth such label), either in the
-    column whose heading matches `col_re` or in the first value cell right of the label."""
+    column whose heading matches `col_re` or in the first value cell right of the label.
+    Without `row_re`, the first data row (tables of one data row, such as 三公)."""
     if table is None:
         return None
     rows = table.data_rows()
     if row_re is None:
-        if not rows:
-            return None
-        row = rows[0]
-        j = column_index(table, col_re) if col_re else None
-        if j is None or j >= len(row.cells):
-            return None
-        return _figure(table, row, row.cells[j], "", table.columns[j])
+        return _in_column(table, rows[0], "", col_re) if rows and col_re else None
     seen = 0
     for row in rows:
         for i, cell in enumerate(row.cells):
@@ -156,33 +181,15 @@ def find_figure(
                 seen += 1
                 continue
             if col_re:
-                j = column_index(table, col_re)
-                if j is None or j >= len(row.cells):
-                    return None
-                return _figure(table, row, row.cells[j], cell.text, table.columns[j])
-            first_blank = None
-            for k in range(i + 1, len(row.cells)):
-                c = row.cells[k]
-                if c.role in ("line_no", "header"):
-                    continue
-                if c.role == "empty":
-                    first_blank = first_blank if first_blank is not None else k
-                    continue
-                if c.role == "amount":
-                    column = table.columns[k] if k < len(table.columns) else ""
-                    return _figure(table, row, c, cell.text, column)
-                break
-            if first_blank is not None:
-                column = table.columns[first_blank] if first_blank < len(table.columns) else ""
-                return _figure(table, row, row.cells[first_blank], cell.text, column)
-            return None
+                return _in_column(table, row, cell.text, col_re)
+            return _value_right_of(table, row, i)
     return None
 
 
 def row_label(row: Row) -> str:
     texts = [c.text for c in row.cells if c.role in ("label", "text")]
     codes = [c.text for c in row.cells if c.role == "code"]
-    return " ".join((codes[:1] + texts[:1])) or (row.cells[0].text if row.cells else "")
+    return " ".join(codes[:1] + texts[:1]) or (row.cells[0].text if row.cells else "")
 
 
 # -- evidence ---------------------------------------------------------------------------------

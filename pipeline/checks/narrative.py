@@ -392,11 +392,10 @@ def _share_base(ctx: Context, sentences: list[Sentence], i: int, c: Claim):
         return None, None
     for prev in [s, *_prev_sentences(sentences, i, 8)]:
         limit = c.start if prev is s else len(prev.text)
-        km = None
-        for km in BREAKDOWN_RE.finditer(prev.text[:limit]):
-            pass
-        if km is None:
+        found = list(BREAKDOWN_RE.finditer(prev.text[:limit]))
+        if not found:
             continue
+        km = found[-1]
         heads = [h for h in prev.claims if _money(h) and h.start < km.start() and h.kind == "amount"]
         if heads:
             return heads[-1], None

@@ -96,6 +96,37 @@ def check_balance(ctx: Context) -> Iterator[Finding]:
         )
 
 
+@rule("perf.sources", "error", "资金来源各行之和应等于资金总额行（单一来源时两行应相同）。")
+def check_sources(ctx: Context) -> Iterator[Finding]:
+    names = {"budget_full": "全年预算数", "actual": "全年执行数", "balance": "结余", "rate": "执行率",
+             "rate_score": "得分"}
+    for p in ctx.claims.projects:
+        if not p.sources:
+            continue
+        fields = list(names) if len(p.sources) == 1 else ["budget_full", "actual", "balance"]
+        for field in fields:
+            total = getattr(p, field)
+            values = [s.values.get(field) for s in p.sources]
+            if total is None or None in values:
+                continue
+            parts = sum(values)  # type: ignore[arg-type]
+            v = compare(parts, None, total, _tol(p, field) * (len(values) + 1))
+            if v.ok:
+                continue
+            src = p.sources[0]
+            yield finding(
+                "perf.sources",
+                f"“{p.name}”资金来源行的{names[field]}为{parts:g}，与资金总额行{total:g}不一致。",
+                [Evidence(page=src.page, source="table", text=f"{p.name} / {src.label} / "
+                          f"{names[field]}", table=p.name, bbox=src.bbox, value=f"{parts:g}"),
+                 *_evs(p, (field, names[field]))],
+                stated=parts,
+                expected=total,
+                unit="%" if field == "rate" else p.unit,
+                section=_section(p),
+            )
+
+
 @rule("perf.rate_score", "error", "预算执行率得分应等于执行率 × 10（权重10分），且不超过10分。")
 def check_rate_score(ctx: Context) -> Iterator[Finding]:
     for p in ctx.claims.projects:

@@ -152,7 +152,7 @@ def _column_sums(
         code = next((c.text for c in row.cells if c.role == "code"), "")
         name = f"{code} {label}".strip() or "行"
 
-        def fig(j: int) -> Figure:
+        def fig(j: int, row=row, name=name) -> Figure:
             c = row.cells[j]
             ok = c.role == "amount" and c.value is not None
             return Figure(c.value if ok else 0.0, c.decimals if ok else None, c.text, c.page,
@@ -275,7 +275,7 @@ def check_fa09(ctx: Context) -> Iterator[Finding]:
         if t is None or not t.data_rows():
             continue
         for half in ("预算数", "决算数"):
-            def f(col: str, half: str = half) -> Figure | None:
+            def f(col: str, half: str = half, t: Table = t) -> Figure | None:
                 return find_figure(t, None, rf"^{half}/{col}")
 
             total, sub = f("合计"), f(r".*小计")
