@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from pipeline.checks.base import (
     Context,
-    Figure,
     amount,
     compare,
     compare_pct,
@@ -22,7 +21,7 @@ from pipeline.checks.base import (
     rule,
     severity_for,
 )
-from pipeline.numbers import half_unit, parse_number
+from pipeline.numbers import half_unit
 from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
 
@@ -42,160 +41,6 @@ def wan(claim: Claim) -> float:
 
 def wan_tol(claim: Claim) -> float:
     return half_unit(claim.decimals) * MONEY[claim.unit]
-
-
-# -- narrative figures against table figures -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A phrase of the standard 情况说明 template and the table figure it restates."""
-
-    section: str
-    pattern: str
-    kind: str
-    row: str | None
-    col: str | None = None
-    nth: int = 0
-    what: str = ""
-    count: bool = False
-
-
-M = r"万元"
-REFS: tuple[Ref, ...] = (
-    # 决算
-    Ref(r"收入支出决算总体", rf"(?<!拨款)收入总计{NUM}{M}", "fa01", r"^总计$", None, 0, "收入总计"),
-    Ref(r"收入支出决算总体", rf"(?<!拨款)(?<!收入)支出总计{NUM}{M}", "fa01", r"^总计$", None, 1,
-        "支出总计"),
-    Ref(r"收入决算情况", rf"收入合计{NUM}{M}", "fa01", r"^本年收入合计$", None, 0, "本年收入合计"),
-    Ref(r"收入决算情况", rf"财政拨款收入{NUM}{M}", "fa02", r"^合计$", r"财政拨款收入", 0, "财政拨款收入"),
-    Ref(r"收入决算情况", rf"上级补助收入{NUM}{M}", "fa02", r"^合计$", r"上级补助", 0, "上级补助收入"),
-    Ref(r"收入决算情况", rf"事业收入{NUM}{M}", "fa02", r"^合计$", r"事业收入", 0, "事业收入"),
-    Ref(r"收入决算情况", rf"(?<!非)经营收入{NUM}{M}", "fa02", r"^合计$", r"经营收入", 0, "经营收入"),
-    Ref(r"收入决算情况", rf"附属单位上缴收入{NUM}{M}", "fa02", r"^合计$", r"附属单位", 0,
-        "附属单位上缴收入"),
-    Ref(r"收入决算情况", rf"其他收入{NUM}{M}", "fa02", r"^合计$", r"其他收入", 0, "其他收入"),
-    Ref(rf"[{CN}]+、支出决算情况", rf"支出合计{NUM}{M}", "fa01", r"^本年支出合计$", None, 0, "本年支出合计"),
-    Ref(rf"[{CN}]+、支出决算情况", rf"基本支出{NUM}{M}", "fa03", r"^合计$", r"基本支出", 0, "基本支出"),
-    Ref(rf"[{CN}]+、支出决算情况", rf"项目支出{NUM}{M}", "fa03", r"^合计$", r"项目支出", 0, "项目支出"),
-    Ref(rf"[{CN}]+、支出决算情况", rf"上缴上级支出{NUM}{M}", "fa03", r"^合计$", r"上缴上级", 0,
-        "上缴上级支出"),
-    Ref(rf"[{CN}]+、支出决算情况", rf"经营支出{NUM}{M}", "fa03", r"^合计$", r"经营支出", 0, "经营支出"),
-    Ref(r"财政拨款收支决算总体", rf"财政拨款收入总计{NUM}{M}", "fa04", r"^总计$", None, 0,
-        "财政拨款收入总计"),
-    Ref(r"财政拨款收支决算总体", rf"(?<!收入)支出总计{NUM}{M}", "fa04", r"^总计$", None, 1,
-        "财政拨款支出总计"),
-    Ref(r"支出决算总体情况", rf"决算支出{NUM}{M}", "fa05", r"^合计$", r"小计$", 0,
-        "一般公共预算财政拨款支出"),
-    Ref(r"支出决算结构情况", rf"财政拨款支出{NUM}{M}", "fa05", r"^合计$", r"小计$", 0,
-        "一般公共预算财政拨款支出"),
-    Ref(r"支出决算结构情况", rf"(?P<name>[\u4e00-\u9fff]+支出)\(类\){NUM}{M}", "fa05",
-        r"^{name}$", r"小计$", 0, "{name}"),
-    Ref(r"支出决算具体情况", rf"^(?:\d{{4}}年度?)?一般公共预算财政拨款支出年初预算[\d,.]+万元，支出决算{NUM}{M}",
-        "fa05", r"^合计$", r"小计$", 0, "一般公共预算财政拨款支出决算"),
-    Ref(r"支出决算具体情况", rf"^(?P<name>[\u4e00-\u9fff]+支出)年初预算[\d,.]+万元，支出决算{NUM}{M}",
-        "fa05", r"^{name}$", r"小计$", 0, "{name}决算"),
-    Ref(r"基本支出决算情况", rf"基本支出{NUM}{M}", "fa05", r"^合计$", r"基本支出$", 0, "财政拨款基本支出"),
-    Ref(r"基本支出决算情况", rf"人员经费{NUM}{M}", "fa06", r"^人员经费合计$", None, 0, "人员经费"),
-    Ref(r"基本支出决算情况", rf"公用经费{NUM}{M}", "fa06", r"^公用经费合计$", None, 0, "公用经费"),
-    Ref(r"三公", rf"全年预算{NUM}{M}", "fa09", None, r"^预算数/合计", 0, "“三公”经费全年预算"),
-    Ref(r"三公", rf"支出决算{NUM}{M}", "fa09", None, r"^决算数/合计", 0, "“三公”经费支出决算"),
-    Ref(r"三公", rf"因公出国\(境\)费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/因公出国", 0,
-        "因公出国（境）费"),
-    Ref(r"三公", rf"公务用车购置费?(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/.*公务用车购置费", 0,
-        "公务用车购置费"),
-    Ref(r"三公", rf"公务用车运行维护费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/.*运行维护费$", 0,
-        "公务用车运行维护费"),
-    Ref(r"三公", rf"公务接待费(?:支出)?{NUM}{M}", "fa09", None, r"^决算数/公务接待费", 0, "公务接待费"),
-    Ref(r"政府采购", rf"政府采购支出总额{NUM}{M}", "fa10", r"^合计$", None, 0, "政府采购支出总额"),
-    Ref(r"政府采购", rf"货物支出{NUM}{M}", "fa10", r"^货物$", None, 0, "政府采购货物支出"),
-    Ref(r"政府采购", rf"工程支出{NUM}{M}", "fa10", r"^工程$", None, 0, "政府采购工程支出"),
-    Ref(r"政府采购", rf"服务支出{NUM}{M}", "fa10", r"^服务$", None, 0, "政府采购服务支出"),
-    Ref(r"机关运行经费", rf"机关运行经费(?:支出)?{NUM}{M}", "fa10", r"行政单位$|参照公务员法", None, 0,
-        "机关运行经费"),
-    Ref(r"国有资产", rf"共有车辆{NUM}辆", "fa10", r"车辆数合计", None, 0, "车辆数", True),
-    Ref(r"国有资产", rf"单价100万元\(含\)以上设备\(不含车辆\){NUM}台", "fa10", r"单价100万元", None, 0,
-        "单价100万元以上设备", True),
-    # 预算
-    Ref(r"收支数据变动|收支总体|总体情况", rf"预算收入总计{NUM}{M}", "bu01", r"^收入总计$", None, 0,
-        "预算收入总计"),
-    Ref(r"收支数据变动|收支总体|总体情况", rf"(?<!收入)支出总计{NUM}{M}", "bu01", r"^支出总计$", None, 0,
-        "预算支出总计"),
-    Ref(r"收入预算情况", rf"预算收入{NUM}{M}", "bu02", r"^合计$", r"本年收入/合计$", 0, "预算收入"),
-    Ref(r"收入预算情况", rf"一般公共预算拨款收入{NUM}{M}", "bu02", r"^合计$", r"本年收入/一般公共预算", 0,
-        "一般公共预算拨款收入"),
-    Ref(r"支出预算情况", rf"支出预算{NUM}{M}", "bu03", r"^合计$", r"/合计$", 0, "支出预算"),
-    Ref(r"支出预算情况", rf"基本支出{NUM}{M}", "bu03", r"^合计$", r"/基本支出$", 0, "基本支出"),
-    Ref(r"支出预算情况", rf"项目支出{NUM}{M}", "bu03", r"^合计$", r"/项目支出$", 0, "项目支出"),
-    Ref(r"财政拨款收支预算总体", rf"总预算{NUM}{M}", "bu04", r"^收入总计$", None, 0, "财政拨款收支总预算"),
-    Ref(r"一般公共预算支出情况", rf"当年支出{NUM}{M}", "bu05", r"^合计$", r"/合计$", 0, "一般公共预算当年支出"),
-    Ref(r"一般公共预算支出情况", rf"(?P<name>[\u4e00-\u9fff]+支出){NUM}{M}，占", "bu05", r"^{name}$",
-        r"/合计$", 0, "{name}"),
-    Ref(r"基本支出情况", rf"基本支出{NUM}{M}", "bu06", r"^合计$", r"/合计$", 0, "基本支出"),
-    Ref(r"基本支出情况", rf"人员经费{NUM}{M}", "bu06", r"^合计$", r"/人员经费$", 0, "人员经费"),
-    Ref(r"基本支出情况", rf"公用经费{NUM}{M}", "bu06", r"^合计$", r"/公用经费$", 0, "公用经费"),
-    Ref(r"三公", rf"“三公”经费预算{NUM}{M}", "bu10", r"^合计$", r"/合计", 0, "“三公”经费预算"),
-)
-
-
-def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
-    table = ctx.doc.table(ref.kind)
-    if table is None:
-        return None
-    row = ref.row.replace("{name}", re.escape(name or "")) if ref.row else None
-    if row and "|" in row and "{" not in (ref.row or ""):
-        figs = [find_figure(table, part) for part in row.split("|")]
-        figs = [f for f in figs if f is not None]
-        if not figs:
-            return None
-        total = sum(f.value for f in figs)
-        return Figure(total, figs[0].decimals, "+".join(f.text for f in figs), figs[0].page,
-                      figs[0].bbox, "、".join(f.label for f in figs), figs[0].column, table)
-    if row is None and not table.data_rows():
-        # a table printed without a data row holds zeros
-        return Figure(0.0, None, "空表", table.pages[0], table.rows[-1].bbox if table.rows else
-                      (0, 0, 0, 0), "", ref.col or "", table)
-    return find_figure(table, row, ref.col, ref.nth)
-
-
-@rule("nar.table_figure", "error", "情况说明中的金额、数量应与对应表格数一致。")
-def check_table_figures(ctx: Context) -> Iterator[Finding]:
-    for s in narrative(ctx):
-        text = norm(s.text)
-        for ref in REFS:
-            if not re.search(ref.section, norm(s.section)):
-                continue
-            for m in re.finditer(ref.pattern, text):
-                name = m.groupdict().get("name")
-                fig = _ref_figure(ctx, ref, name)
-                if fig is None:
-                    continue
-                num = parse_number(m.group("n"))
-                if num is None:
-                    continue
-                factor = 1e-4 if (fig.table.unit == "元" and not ref.count) else 1.0
-                expected = fig.value * factor
-                # a restated figure should be the printed one: no tolerance on the table side,
-                # unless the table side is itself a sum of printed figures
-                table_tol = fig.tol * factor if "+" in fig.text else 0.0
-                verdict = compare(num.value, num.decimals, expected, table_tol)
-                if verdict.ok:
-                    continue
-                what = ref.what.replace("{name}", name or "")
-                unit = "" if ref.count else "万元"
-                shown = (lambda v: f"{v:g}") if ref.count else (lambda v: amount(v))
-                claim = next((c for c in s.claims if c.text.startswith(m.group("n"))), None)
-                yield finding(
-                    "nar.table_figure",
-                    f"情况说明所述{what}为{shown(num.value)}，"
-                    f"与{fig.table.code or fig.table.title}所列{shown(expected)}不一致。",
-                    [ev_sentence(s, claim), ev_figure(fig)],
-                    stated=num.value,
-                    expected=expected,
-                    unit=unit or None,
-                    section=s.section,
-                    severity=severity_for(verdict, "error"),
-                )
 
 
 # -- the narrative's own arithmetic ----------------------------------------------------------
