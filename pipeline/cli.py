@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -94,37 +95,77 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _llm_mode(args: argparse.Namespace) -> str:
+    mode = args.llm or os.environ.get("BUDGET_LENS_LLM", "off") or "off"
+    if mode not in ("off", "openai"):
+        raise UsageError(f"--llm {mode}: choose off or openai (BUDGET_LENS_LLM)")
+    return mode
+
+
+def _extractor(args: argparse.Namespace):
+    """The extractor the flags ask for; None for the rule-based default."""
+    if _llm_mode(args) == "off":
+        return None, None
+    from pipeline.cache import Cache
+    from pipeline.llm import ConfigError, LLMClient, LLMConfig
+    from pipeline.llm_extract import llm_extract
+
+    try:
+        config = LLMConfig.from_env(os.environ, model=args.model, concurrency=args.jobs)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    cache_path = Path(args.cache or os.environ.get("BUDGET_LENS_CACHE")
+                      or Path.home() / ".cache" / "budget-lens" / "llm.sqlite")
+    client = LLMClient(config, cache=Cache(cache_path))
+    return (lambda doc: llm_extract(doc, client)), client
+
+
+def _llm_notes(runs, client) -> None:
+    if client is None:
+        return
+    for run in runs:
+        for warning in (run.claims.llm.warnings if run.claims and run.claims.llm else []):
+            print(f"budget-lens: warning: {warning}", file=sys.stderr)
+    print(f"budget-lens: {client.usage.line()}", file=sys.stderr)
+
+
+def _annotate_all(files: list[Path], runs, target: str) -> None:
+    from pipeline.report import annotate
+
+    for path, run in zip(files, runs, strict=True):
+        if run.result.status != "ok":
+            continue
+        out = Path(target)
+        if out.is_dir():
+            out = out / f"{path.stem}.annotated.pdf"
+        n = annotate(run.result, path, out)
+        print(f"budget-lens: {n} highlights written to {out}", file=sys.stderr)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    from pipeline.report import RENDERERS, annotate
+    from pipeline.report import RENDERERS, render_text
     from pipeline.run import check_file
 
     files = [Path(f) for f in args.files]
     if args.annotate and len(files) > 1 and not Path(args.annotate).is_dir():
         raise UsageError("--annotate with several files needs an existing folder")
-    runs = [check_file(f) for f in files]
+    extractor, client = _extractor(args)
+    runs = [check_file(f, extractor) for f in files]
+    _llm_notes(runs, client)
     results = [r.result for r in runs]
     if len(files) == 1 and results[0].status == "failed":
         raise UsageError(results[0].error or "the check failed")
     if args.format == "text":
-        from pipeline.report import render_text
-
         text = render_text(results, show_info=not args.no_info)
     else:
         text = RENDERERS[args.format](results)
     _write(text, args.output)
     if args.annotate:
-        for path, run in zip(files, runs, strict=True):
-            if run.result.status != "ok":
-                continue
-            out = Path(args.annotate)
-            if out.is_dir():
-                out = out / f"{path.stem}.annotated.pdf"
-            n = annotate(run.result, path, out)
-            print(f"budget-lens: {n} highlights written to {out}", file=sys.stderr)
-    if any(r.status == "failed" for r in results):
-        for r in results:
-            if r.status == "failed":
-                print(f"budget-lens: error: {r.error}", file=sys.stderr)
+        _annotate_all(files, runs, args.annotate)
+    failed = [r for r in results if r.status == "failed"]
+    for r in failed:
+        print(f"budget-lens: error: {r.error}", file=sys.stderr)
+    if failed:
         return EXIT_FAILED
     return EXIT_FINDINGS if any(r.summary.errors for r in results) else EXIT_OK
 
@@ -137,8 +178,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not labels.is_dir():
         raise UsageError(f"{labels}: no such labels folder")
     root = Path(__file__).resolve().parent.parent
+    if args.llm == "replay":
+        from pipeline.replay import check_replayed
+
+        def checker(p: Path):
+            return check_replayed(p).result
+    else:
+        def checker(p: Path):
+            return check_file(p).result
     try:
-        result = evaluate(labels, root / "samples", lambda p: check_file(p).result)
+        result = evaluate(labels, root / "samples", checker)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
@@ -177,11 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--annotate", metavar="OUT.pdf",
                    help="also write the PDF with findings highlighted (a folder for several files)")
     c.add_argument("--no-info", action="store_true", help="text format: hide rounding-level notes")
+    c.add_argument("--llm", choices=["off", "openai"], default=None,
+                   help="extractor: off (rule-based, default) or openai (any OpenAI-compatible "
+                   "server; OPENAI_API_KEY, OPENAI_BASE_URL, BUDGET_LENS_MODEL); env BUDGET_LENS_LLM")
+    c.add_argument("--model", help="LLM model (env BUDGET_LENS_MODEL)")
+    c.add_argument("--cache", help="SQLite cache of LLM answers (env BUDGET_LENS_CACHE; default "
+                   "~/.cache/budget-lens/llm.sqlite)")
+    c.add_argument("--jobs", type=int, default=4, help="concurrent LLM requests (default 4)")
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="precision and recall against labelled gold findings")
-    e.add_argument("--llm", choices=["off"], default="off",
-                   help="extractor: off = the rule-based extractor")
+    e.add_argument("--llm", choices=["off", "replay"], default="off",
+                   help="off: the rule-based extractor; replay: LLM answers from cassettes/")
     e.add_argument("--labels", default="eval/labels", help="folder of label files")
     e.add_argument("--format", choices=["text", "json"], default="text")
     e.set_defaults(func=cmd_eval)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.llm import IndicatorReason, NarrativeClaim
+
 BBox = tuple[float, float, float, float]
 
 ClaimKind = Literal["amount", "change", "growth", "share", "completion", "count", "rate"]
@@ -108,7 +110,27 @@ class PerfSummary(_Model):
     grades: dict[str, int] = Field(default_factory=dict)
 
 
+class LLMNarrative(_Model):
+    """A claim the LLM extracted, kept only when its numbers and quote are in the source."""
+
+    claim: NarrativeClaim
+    section: str
+    page: int
+    bbox: BBox
+    chunk: str = Field(description="Id of the chunk it came from.")
+
+
+class LLMOutput(_Model):
+    narrative: list[LLMNarrative] = Field(default_factory=list)
+    reasons: dict[str, list[IndicatorReason]] = Field(
+        default_factory=dict, description="Per project name, the deviation reasons found."
+    )
+    warnings: list[str] = Field(default_factory=list)
+    usage: dict[str, int] = Field(default_factory=dict)
+
+
 class Claims(_Model):
     sentences: list[Sentence] = Field(default_factory=list)
     projects: list[PerfProject] = Field(default_factory=list)
     summary: PerfSummary | None = None
+    llm: LLMOutput | None = Field(default=None, description="What the LLM added, if it ran.")

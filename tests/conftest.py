@@ -30,3 +30,19 @@ def docs():
         return _DOCS[sample_id]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    """pytest-recording: replay only (record mode none unless --record-mode says otherwise),
+    match on the request body, secrets scrubbed."""
+    from pipeline.replay import vcr_config as config
+
+    cfg = config()
+    cfg.pop("record_mode")
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir():
+    return str(ROOT / "cassettes" / "tests")

@@ -60,7 +60,7 @@ def plant(rule_id):
 
 
 def test_every_rule_is_tested():
-    special = {"perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
+    special = {"nar.reason_direction", "perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
                "tbl.empty_statement"}
     assert set(RULES) == set(PLANTS) | special
 
@@ -164,3 +164,25 @@ def test_funding_source_row_against_total_row():
     spec["tables"]["perf_self_eval"]["rows"][3][5] = "97.458"  # 省级财政资金 / 全年执行数
     found = findings(spec, "perf.sources")
     assert found and found[0].stated == 97.458 and found[0].expected == 96.458
+
+
+def test_reasons_against_the_direction_of_the_change():
+    """An LLM-read claim: 增加, with reasons that all decrease."""
+    from schemas.claims import LLMNarrative, LLMOutput
+    from schemas.llm import NarrativeClaim, Reason
+
+    doc = build(base())
+
+    def run(direction):
+        claims = extract(doc)
+        claim = NarrativeClaim(
+            subject="一般公共预算财政拨款支出", metric="决算", value=2376.77, unit="万元",
+            change=126.49, direction="增加", quote="一般公共预算财政拨款支出增加126.49万元",
+            reasons=[Reason(text="项目支出变动", amount=120.78, direction=direction)])
+        claims.llm = LLMOutput(narrative=[LLMNarrative(claim=claim, section="五", page=105,
+                                                       bbox=(0, 0, 1, 1), chunk="s1")])
+        return run_checks(doc, claims, only={"nar.reason_direction"})
+
+    assert run("增加") == []
+    found = run("减少")
+    assert found and found[0].stated == 2376.77 and found[0].evidence[0].page == 105

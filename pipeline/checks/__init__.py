@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.checks import figures, narrative, perf, tables  # noqa: F401  (registers the rules)
+from pipeline.checks import figures, narrative, perf, reasons, tables  # noqa: F401  (registers)
 from pipeline.checks.base import RULES, Context
 from schemas.claims import Claims
 from schemas.document import Document

@@ -235,17 +235,31 @@ def check_grade(ctx: Context) -> Iterator[Finding]:
         )
 
 
+LOW_EXECUTION_CATEGORIES = ("资金未到位", "实施进度滞后")
+
+
+def _llm_low_execution(ctx: Context, p: PerfProject) -> str | None:
+    """A deviation reason the LLM classed as money not arriving or work running late."""
+    if ctx.claims.llm is None:
+        return None
+    for item in ctx.claims.llm.reasons.get(p.name, []):
+        if item.indicator == "预算执行率" and item.category in LOW_EXECUTION_CATEGORIES:
+            return item.deviation_reason or item.quote
+    return None
+
+
 @rule("perf.reason", "error", "偏差原因不能与数字矛盾（如执行率100%却称执行率低、资金未到位）。")
 def check_reason(ctx: Context) -> Iterator[Finding]:
     for p in ctx.claims.projects:
-        if p.rate is None or p.rate < 99.995 or not p.deviation_reason:
+        if p.rate is None or p.rate < 99.995:
             continue
-        m = LOW_EXECUTION_RE.search(p.deviation_reason)
-        if not m:
+        reason = p.deviation_reason if LOW_EXECUTION_RE.search(p.deviation_reason or "") else None
+        reason = reason or _llm_low_execution(ctx, p)
+        if not reason:
             continue
         yield finding(
             "perf.reason",
-            f"“{p.name}”执行率为{p.rate:g}%，偏差原因却称“{p.deviation_reason}”，与数字矛盾。",
+            f"“{p.name}”执行率为{p.rate:g}%，偏差原因却称“{reason}”，与数字矛盾。",
             _evs(p, ("rate", "执行率"), ("actual", "全年执行数"), ("budget_full", "全年预算数")),
             stated=p.rate,
             unit="%",

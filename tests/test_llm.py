@@ -1,0 +1,189 @@
+"""The LLM layer, replayed from cassettes (cassettes/tests, recorded by
+scripts/record_cassettes.py against the reference server; no network, no key)."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, sample_pdf
+from llm_scenarios import INJECTION, client, tiny_doc
+
+from pipeline.cache import Cache
+from pipeline.checks import run_checks
+from pipeline.extract import extract
+from pipeline.llm import ConfigError, LLMConfig
+from pipeline.llm_extract import ground_claim, llm_extract, section_chunks
+from pipeline.prompts import PromptError, load_prompt
+from pipeline.replay import check_replayed, sample_cassette
+from pipeline.segment import segment
+
+
+def rule_findings(doc):
+    return [f.model_dump() for f in run_checks(doc, extract(doc))]
+
+
+def llm_findings(doc, claims):
+    return [f.model_dump() for f in run_checks(doc, claims)]
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("json_schema_success.yaml")
+def test_json_schema_success():
+    c = client()
+    doc = tiny_doc(with_project=True)
+    claims = llm_extract(doc, c)
+    assert c.json_schema_ok and c.usage.calls == 2 and c.usage.failures == 0
+    values = {x.claim.value for x in claims.llm.narrative}
+    assert {2445.78, 178.19, 126.49, 119.08} <= values
+    total = next(x.claim for x in claims.llm.narrative if x.claim.value == 2445.78)
+    assert total.unit == "万元" and "2,445.78" in total.quote
+    assert "内网维修耗材经费" in claims.llm.reasons
+    assert c.usage.prompt_tokens > 0 and claims.llm.warnings == []
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("json_object_fallback.yaml")
+def test_json_object_fallback():
+    c = client()
+    claims = llm_extract(tiny_doc(), c)
+    assert not c.json_schema_ok  # the server said no to json_schema
+    assert claims.llm.narrative and claims.llm.warnings == []
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("rate_limit_then_success.yaml")
+def test_rate_limit_then_success():
+    c = client()
+    claims = llm_extract(tiny_doc(), c)
+    assert claims.llm.narrative and c.usage.failures == 0 and c.usage.calls == 1
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("server_errors_give_up.yaml")
+def test_server_errors_until_retries_give_up_then_rules_take_over():
+    c = client()
+    doc = tiny_doc()
+    claims = llm_extract(doc, c)
+    assert c.usage.failures == 1 and claims.llm.narrative == []
+    assert any("after 4 attempts" in w and "rule-based" in w for w in claims.llm.warnings)
+    assert claims.sentences == extract(doc).sentences
+    assert llm_findings(doc, claims) == rule_findings(doc)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("malformed_reask_then_success.yaml")
+def test_malformed_json_is_reasked(vcr):
+    c = client()
+    claims = llm_extract(tiny_doc(), c)
+    assert vcr.play_count == 2  # the malformed answer, then the re-ask with the error fed back
+    assert "Invalid JSON" in vcr.requests[1].body.decode()
+    assert claims.llm.narrative and claims.llm.warnings == []
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("malformed_give_up.yaml")
+def test_malformed_json_reasked_then_given_up(vcr):
+    c = client()
+    doc = tiny_doc()
+    claims = llm_extract(doc, c)
+    assert vcr.play_count == 4  # the first answer, then json_object with two re-asks
+    assert any("no valid answer after 3 tries" in w for w in claims.llm.warnings)
+    assert llm_findings(doc, claims) == rule_findings(doc)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("refusal.yaml")
+def test_refusal():
+    claims = llm_extract(tiny_doc(), client())
+    assert claims.llm.narrative == []
+    assert any("refused" in w for w in claims.llm.warnings)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("ungrounded_number.yaml")
+def test_ungrounded_number_is_dropped():
+    claims = llm_extract(tiny_doc(), client())
+    values = [x.claim.value for x in claims.llm.narrative]
+    assert values == [2445.78]
+    assert any("12345.7 not in the source" in w for w in claims.llm.warnings)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("planted_instruction.yaml")
+def test_planted_instruction_changes_nothing():
+    doc = tiny_doc(INJECTION)
+    assert INJECTION in doc.sections[0].text
+    claims = llm_extract(doc, client())
+    assert all(x.claim.value != 10000 for x in claims.llm.narrative)
+    assert any("not in the source" in w for w in claims.llm.warnings)
+    assert llm_findings(doc, claims) == rule_findings(doc)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("cache_hit.yaml")
+def test_second_run_is_served_by_the_cache(tmp_path):
+    cache = Cache(tmp_path / "llm.sqlite")
+    first = client(cache=cache)
+    one = llm_extract(tiny_doc(), first)
+    assert first.usage.calls == 1 and len(cache) == 1
+    second = client(cache=Cache(tmp_path / "llm.sqlite"))  # a new process would do the same
+    two = llm_extract(tiny_doc(), second)
+    assert second.usage.calls == 0 and second.usage.cache_hits == 1
+    assert two.llm.narrative == one.llm.narrative
+
+
+def test_grounding_rejects_numbers_and_quotes_not_in_the_chunk():
+    from schemas.llm import NarrativeClaim
+
+    chunk = section_chunks(tiny_doc())[0]
+    ok = NarrativeClaim(subject="收入总计", metric="总计", value=2445.78, unit="万元",
+                        quote="收入总计2,445.78万元")
+    assert ground_claim(ok, chunk) is None
+    assert "not in the source" in ground_claim(ok.model_copy(update={"value": 2445.87}), chunk)
+    assert "quote" in ground_claim(ok.model_copy(update={"quote": "收入总计很多"}), chunk)
+
+
+def test_chunks_keep_their_pages():
+    doc = segment(sample_pdf("000"))
+    chunks = section_chunks(doc)
+    assert len(chunks) >= 12 and all(len(c.text) <= 900 for c in chunks)
+    section_pages = {" > ".join(s.path): set(s.pages) for s in doc.sections}
+    assert all(set(c.pages) <= section_pages[c.title] for c in chunks)
+    first = next(c for c in chunks if "收入总计2,445.79万元" in c.text)
+    assert first.page == 12, first
+
+
+def test_prompt_fails_on_a_missing_variable():
+    prompt = load_prompt("section_claims")
+    assert prompt.version == "section-claims-v1"
+    with pytest.raises(PromptError, match="chunk"):
+        prompt.render(report="r", section="s", pages="1")
+
+
+def test_missing_key_is_one_actionable_line(tmp_path):
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        LLMConfig.from_env({})
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BUDGET_LENS_LLM": "openai"}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000"))],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "OPENAI_API_KEY" in r.stderr and "--llm off" in r.stderr
+
+
+def test_replay_finds_the_reason_that_contradicts_full_execution():
+    result = check_replayed(sample_pdf("003"))
+    assert result.claims.llm.warnings == []
+    reasons = result.claims.llm.reasons["全市大数据统一运维项目"]
+    execution = next(r for r in reasons if r.indicator == "预算执行率")
+    assert execution.category == "资金未到位"
+    assert any(f.rule == "perf.reason" and f.stated == 100 for f in result.result.findings)
+
+
+def test_replay_never_loses_a_rule_finding():
+    for sid in ("000", "001", "002", "003"):
+        from pipeline.run import check_file
+
+        rules = {f.key() for f in check_file(sample_pdf(sid)).result.findings}
+        replayed = {f.key() for f in check_replayed(sample_pdf(sid)).result.findings}
+        assert rules <= replayed, sid
+        assert sample_cassette(sample_pdf(sid).stem).exists()
