@@ -197,6 +197,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from pipeline.batch import export_csv, export_xlsx, run_batch, summary_text
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    db = Path(args.db)
+    try:
+        outcome = run_batch(folder, db, jobs=args.jobs,
+                            progress_out=None if args.quiet else sys.stderr)
+    except KeyboardInterrupt:
+        print(f"budget-lens: interrupted; results of finished files are kept in {db}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    print(summary_text(db, outcome))
+    stem = db.with_suffix("")
+    csv_path = Path(args.csv or f"{stem}.findings.csv")
+    xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
+    n = export_csv(db, csv_path)
+    export_xlsx(db, xlsx_path)
+    print(f"已导出{n}条问题：{csv_path}，{xlsx_path}")
+    return EXIT_OK  # files that failed are recorded with their error; the batch itself finished
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from pipeline.checks import RULES
 
@@ -242,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["text", "json"], default="text")
     e.set_defaults(func=cmd_eval)
 
+    b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite")
+    b.add_argument("folder", help="folder of report PDFs (searched recursively)")
+    b.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
+    b.add_argument("--db", default="results.sqlite", help="SQLite database (default results.sqlite)")
+    b.add_argument("--csv", help="export of all findings (default <db>.findings.csv)")
+    b.add_argument("--xlsx", help="export of all findings (default <db>.findings.xlsx)")
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_batch)
+
     r = sub.add_parser("rules", help="list the checks with their ids and severities")
     r.set_defaults(func=cmd_rules)
     return p
@@ -260,6 +295,9 @@ def run(argv: list[str] | None, handler: Callable[[argparse.Namespace], int] | N
     except KeyboardInterrupt:
         print("budget-lens: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return EXIT_OK
     except OSError as exc:
         print(f"budget-lens: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)

@@ -1,0 +1,316 @@
+"""Check a folder of reports: a process pool, a progress bar, results kept in SQLite.
+
+Each finished file is written in one transaction (its document row and all its findings), so an
+interrupted run leaves a consistent database; a later run skips files already checked whose
+content (SHA-256) is unchanged. A file that fails is recorded with its error and the batch goes
+on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from schemas.findings import FileResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, folder TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+    status TEXT NOT NULL, jobs INTEGER NOT NULL, files INTEGER NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, size INTEGER,
+    status TEXT NOT NULL, error TEXT, title TEXT, report_type TEXT, pages INTEGER,
+    errors INTEGER, warnings INTEGER, infos INTEGER, seconds REAL,
+    run_id INTEGER REFERENCES runs(id), checked_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL, stated REAL,
+    expected REAL, unit TEXT, section TEXT, pages TEXT, evidence TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_document ON findings(document_id);
+"""
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def open_db(path: Path | str) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.executescript(SCHEMA)
+    return db
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the batch and keeps the database whole."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def check_one(path: str) -> tuple[str, dict, float]:
+    """Worker: check one file; never raises (a failure is a failed result)."""
+    from pipeline.run import check_file
+
+    t0 = time.perf_counter()
+    try:
+        result = check_file(Path(path)).result
+    except Exception as exc:  # a bug on one file must not end the batch
+        result = FileResult(source=path, status="failed", error=f"internal error: {exc!r}")
+    return path, result.model_dump(), time.perf_counter() - t0
+
+
+def store(db: sqlite3.Connection, run_id: int, path: Path, digest: str, result: FileResult,
+          seconds: float) -> None:
+    """Write one file's result and findings in a single transaction."""
+    s = result.summary
+    with db:
+        db.execute("DELETE FROM documents WHERE path = ?", (str(path),))
+        cur = db.execute(
+            "INSERT INTO documents (path, sha256, size, status, error, title, report_type, pages,"
+            " errors, warnings, infos, seconds, run_id, checked_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(path), digest, path.stat().st_size, result.status, result.error, result.title,
+             result.report_type, result.pages, s.errors, s.warnings, s.infos, round(seconds, 3),
+             run_id, now()),
+        )
+        doc_id = cur.lastrowid
+        db.executemany(
+            "INSERT INTO findings (document_id, rule, severity, message, stated, expected, unit,"
+            " section, pages, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (doc_id, f.rule, f.severity, f.message, f.stated, f.expected, f.unit, f.section,
+                 ",".join(str(e.page) for e in f.evidence),
+                 json.dumps([e.model_dump() for e in f.evidence], ensure_ascii=False))
+                for f in result.findings
+            ],
+        )
+        col = "failed" if result.status == "failed" else "checked"
+        db.execute(f"UPDATE runs SET {col} = {col} + 1 WHERE id = ?", (run_id,))
+
+
+@dataclass
+class Progress:
+    total: int
+    out: TextIO = sys.stderr
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def show(self, name: str = "") -> None:
+        width = 28
+        finished = self.done + self.skipped
+        filled = int(width * finished / self.total) if self.total else width
+        rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+        line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} "
+                f"· {self.failed} failed · {self.skipped} skipped · {rate:.1f}/s {name[:30]:30}")
+        self.out.write(line)
+        self.out.flush()
+
+    def end(self) -> None:
+        self.out.write("\n")
+        self.out.flush()
+
+
+def find_pdfs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+
+
+@dataclass
+class BatchOutcome:
+    run_id: int
+    status: str
+    files: int
+    checked: int
+    skipped: int
+    failed: int
+
+
+def run_batch(
+    folder: Path,
+    db_path: Path,
+    jobs: int = 1,
+    progress_out: TextIO | None = sys.stderr,
+    worker: Callable[[str], tuple[str, dict, float]] = check_one,
+) -> BatchOutcome:
+    pdfs = find_pdfs(folder)
+    db = open_db(db_path)
+    with db:
+        run_id = db.execute(
+            "INSERT INTO runs (folder, started, status, jobs, files) VALUES (?, ?, 'running', ?, ?)",
+            (str(folder), now(), jobs, len(pdfs)),
+        ).lastrowid
+    known = dict(db.execute("SELECT path, sha256 FROM documents"))
+    todo: list[tuple[Path, str]] = []
+    skipped = 0
+    for p in pdfs:
+        digest = sha256(p)
+        if known.get(str(p)) == digest:
+            skipped += 1
+        else:
+            todo.append((p, digest))
+    progress = Progress(total=len(pdfs), skipped=skipped,
+                        out=progress_out if progress_out is not None else _Null())
+    with db:
+        db.execute("UPDATE runs SET skipped = ? WHERE id = ?", (skipped, run_id))
+    status = "finished"
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_ignore_sigint)
+    try:
+        digests = {str(p): d for p, d in todo}
+        pending: set[Future] = {pool.submit(worker, str(p)) for p, _ in todo}
+        progress.show()
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                path, data, seconds = fut.result()
+                result = FileResult.model_validate(data)
+                store(db, run_id, Path(path), digests[path], result, seconds)
+                progress.done += 1
+                progress.failed += result.status == "failed"
+                progress.show(Path(path).name)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=status == "finished", cancel_futures=True)
+        progress.end()
+        with db:
+            db.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?",
+                       (now(), status, run_id))
+        row = db.execute("SELECT files, checked, skipped, failed FROM runs WHERE id = ?",
+                         (run_id,)).fetchone()
+        db.close()
+    return BatchOutcome(run_id, status, *row)
+
+
+class _Null:
+    def write(self, _: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+def summary_text(db_path: Path, outcome: BatchOutcome | None = None) -> str:
+    db = open_db(db_path)
+    try:
+        docs = db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall()
+        sev = dict(db.execute("SELECT severity, COUNT(*) FROM findings GROUP BY severity"))
+        rules = db.execute(
+            "SELECT rule, COUNT(*) AS n FROM findings WHERE severity != 'info' GROUP BY rule"
+            " ORDER BY n DESC, rule LIMIT 8").fetchall()
+        failures = db.execute("SELECT path, error FROM documents WHERE status = 'failed'"
+                              " ORDER BY path").fetchall()
+        worst = db.execute("SELECT path, errors, warnings FROM documents WHERE status = 'ok'"
+                           " ORDER BY errors DESC, warnings DESC LIMIT 5").fetchall()
+    finally:
+        db.close()
+    status = dict(docs)
+    lines = []
+    if outcome is not None:
+        lines.append(f"本次运行：{outcome.files}份报告，检查{outcome.checked}份，跳过未变化的"
+                     f"{outcome.skipped}份，失败{outcome.failed}份（{outcome.status}）")
+    lines += [
+        f"数据库中：{sum(status.values())}份报告（成功{status.get('ok', 0)}，失败{status.get('failed', 0)}）",
+        f"问题：错误{sev.get('error', 0)} · 警告{sev.get('warning', 0)} · 提示{sev.get('info', 0)}",
+    ]
+    if rules:
+        lines.append("最常见的规则（错误与警告）：")
+        lines += [f"  {rule:24} {n:5d}" for rule, n in rules]
+    if worst:
+        lines.append("问题最多的报告：")
+        lines += [f"  {Path(p).name:40} 错误{e} 警告{w}" for p, e, w in worst]
+    if failures:
+        lines.append("失败的文件：")
+        lines += [f"  {Path(p).name}: {err}" for p, err in failures]
+    return "\n".join(lines)
+
+
+COLUMNS = ["文件", "报告", "级别", "规则", "问题", "陈述值", "应为", "单位", "位置", "页码", "证据"]
+
+
+def finding_rows(db_path: Path) -> Iterable[list]:
+    db = open_db(db_path)
+    try:
+        yield from db.execute(
+            "SELECT d.path, d.title, f.severity, f.rule, f.message, f.stated, f.expected, f.unit,"
+            " f.section, f.pages, f.evidence FROM findings f JOIN documents d"
+            " ON d.id = f.document_id ORDER BY d.path, f.id")
+    finally:
+        db.close()
+
+
+def _evidence_text(raw: str) -> str:
+    return "；".join(f"第{e['page']}页 {e['text']}" for e in json.loads(raw))
+
+
+def export_csv(db_path: Path, dest: Path) -> int:
+    n = 0
+    tmp = dest.with_name(dest.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens it as UTF-8
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for row in finding_rows(db_path):
+            w.writerow([*row[:-1], _evidence_text(row[-1])])
+            n += 1
+    tmp.replace(dest)
+    return n
+
+
+def export_xlsx(db_path: Path, dest: Path) -> int:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "问题清单"
+    ws.append(COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    n = 0
+    for row in finding_rows(db_path):
+        ws.append([*row[:-1], _evidence_text(row[-1])])
+        n += 1
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJK", (34, 30, 8, 20, 60, 12, 12, 6, 40, 10, 80),
+                             strict=True):
+        ws.column_dimensions[letter].width = width
+    counts = wb.create_sheet("按规则统计")
+    counts.append(["规则", "级别", "数量"])
+    tally = Counter((r[3], r[2]) for r in finding_rows(db_path))
+    for (rule, sev), k in sorted(tally.items(), key=lambda kv: -kv[1]):
+        counts.append([rule, sev, k])
+    tmp = dest.with_name(dest.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(dest)
+    return n

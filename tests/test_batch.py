@@ -1,0 +1,118 @@
+"""`budget-lens batch`: real PDFs, a real SQLite database, a real process pool."""
+
+import csv
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SAMPLE_IDS, sample_pdf
+from openpyxl import load_workbook
+
+from pipeline.batch import run_batch
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "reports"
+    (d / "more").mkdir(parents=True)
+    for sid in SAMPLE_IDS:
+        shutil.copy(sample_pdf(sid), d / sample_pdf(sid).name)
+    shutil.copy(sample_pdf("001"), d / "more" / "copy_of_001.pdf")
+    return d
+
+
+def rows(db, sql):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_batch_stores_results_and_resumes(folder, tmp_path):
+    db = tmp_path / "results.sqlite"
+    first = run_batch(folder, db, jobs=2, progress_out=None)
+    assert (first.files, first.checked, first.skipped, first.failed) == (5, 5, 0, 0)
+    docs = rows(db, "SELECT path, status, errors FROM documents ORDER BY path")
+    assert len(docs) == 5 and all(status == "ok" for _, status, _ in docs)
+    n = rows(db, "SELECT COUNT(*) FROM findings")[0][0]
+    assert n >= 15
+    # the copy of 001 has the same findings as 001
+    per_doc = dict(rows(db, "SELECT d.path, COUNT(f.id) FROM documents d LEFT JOIN findings f"
+                            " ON f.document_id = d.id GROUP BY d.path"))
+    assert per_doc[str(folder / "more" / "copy_of_001.pdf")] == per_doc[str(folder /
+                                                                            sample_pdf("001").name)]
+    second = run_batch(folder, db, jobs=2, progress_out=None)
+    assert (second.checked, second.skipped) == (0, 5)  # unchanged files are skipped
+    assert rows(db, "SELECT COUNT(*) FROM findings")[0][0] == n
+    # a changed file is checked again, and only it
+    shutil.copy(sample_pdf("002"), folder / "more" / "copy_of_001.pdf")
+    third = run_batch(folder, db, jobs=1, progress_out=None)
+    assert (third.checked, third.skipped) == (1, 4)
+    assert rows(db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'")[0][0] == 3
+
+
+def test_corrupt_file_is_recorded_and_the_batch_goes_on(folder, tmp_path):
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 20)
+    (folder / "notes.pdf").write_text("not a pdf", encoding="utf-8")
+    db = tmp_path / "r.sqlite"
+    out = run_batch(folder, db, jobs=2, progress_out=None)
+    assert (out.files, out.checked, out.failed) == (7, 5, 2)
+    failed = dict(rows(db, "SELECT path, error FROM documents WHERE status = 'failed'"))
+    assert "damaged" in failed[str(folder / "broken.pdf")]
+    assert "not a PDF" in failed[str(folder / "notes.pdf")]
+
+
+def test_cli_summary_and_exports(folder, tmp_path):
+    db = tmp_path / "out.sqlite"
+    r = subprocess.run([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs", "2",
+                        "--db", str(db)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "5份报告" in r.stdout and "最常见的规则" in r.stdout
+    assert "5/5" in r.stderr  # the progress bar
+    with open(tmp_path / "out.findings.csv", encoding="utf-8-sig") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][:4] == ["文件", "报告", "级别", "规则"] and len(table) > 15
+    assert any(row[3] == "nar.share" and "第14页" in row[-1] for row in table)
+    wb = load_workbook(tmp_path / "out.findings.xlsx")
+    assert wb.sheetnames == ["问题清单", "按规则统计"]
+    assert wb["问题清单"].max_row == len(table)
+
+
+def test_interrupted_run_leaves_a_consistent_database(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(24):
+        shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
+    db = tmp_path / "r.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
+                             "1", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                if rows(db, "SELECT COUNT(*) FROM documents")[0][0] >= 2:
+                    break
+            except sqlite3.OperationalError:
+                pass
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "resume" in err and "Traceback" not in err
+    done = rows(db, "SELECT COUNT(*) FROM documents")[0][0]
+    assert 2 <= done < 24
+    assert rows(db, "SELECT status FROM runs")[0][0] == "interrupted"
+    # every stored document has exactly its findings: compare with a clean check
+    counts = dict(rows(db, "SELECT d.path, d.errors + d.warnings + d.infos FROM documents d"))
+    stored = dict(rows(db, "SELECT d.path, COUNT(f.id) FROM documents d LEFT JOIN findings f"
+                           " ON f.document_id = d.id GROUP BY d.path"))
+    assert counts == stored
+    resumed = run_batch(folder, db, jobs=2, progress_out=None)
+    assert resumed.skipped == done and resumed.checked == 24 - done
+    assert rows(db, "SELECT COUNT(*) FROM documents")[0][0] == 24
