@@ -223,6 +223,64 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_OK  # files that failed are recorded with their error; the batch itself finished
 
 
+def _answer_one(question: str, facts, client) -> str:
+    from pipeline.ask import answer, ask_llm, format_answer, format_llm_answer
+    from pipeline.llm import LLMError
+
+    offline = answer(question, facts)
+    if client is None:
+        return format_answer(offline)
+    try:
+        return format_llm_answer(ask_llm(question, facts, client), offline)
+    except LLMError as exc:
+        return f"模型调用失败（{exc}），以下为离线检索结果：\n{format_answer(offline)}"
+
+
+def _interactive(facts, client, title: str) -> None:
+    history = Path.home() / ".cache" / "budget-lens" / "ask_history"
+    try:
+        import readline
+
+        history.parent.mkdir(parents=True, exist_ok=True)
+        if history.exists():
+            readline.read_history_file(history)
+    except (ImportError, OSError):
+        readline = None  # type: ignore[assignment]
+    print(f"{title}\n输入问题后回车；空行、“退出”或 Ctrl-D 结束。")
+    try:
+        while True:
+            try:
+                question = input("问> ").strip()
+            except EOFError:
+                print()
+                break
+            if not question or question in ("退出", "exit", "quit"):
+                break
+            print(_answer_one(question, facts, client))
+    finally:
+        if readline is not None:
+            try:
+                readline.write_history_file(history)
+            except OSError:
+                pass
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from pipeline.ask import build_facts
+    from pipeline.extract import extract
+
+    doc = _load(args.file)
+    facts = build_facts(doc, extract(doc))
+    _, client = _extractor(args)
+    if args.question:
+        print(_answer_one(" ".join(args.question), facts, client))
+    else:
+        _interactive(facts, client, f"{doc.source}：{doc.title}（{doc.page_count}页，{len(facts)}个数字）")
+    if client is not None:
+        print(f"budget-lens: {client.usage.line()}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from pipeline.checks import RULES
 
@@ -267,6 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--labels", default="eval/labels", help="folder of label files")
     e.add_argument("--format", choices=["text", "json"], default="text")
     e.set_defaults(func=cmd_eval)
+
+    a = sub.add_parser("ask", help="answer questions about one report, with page citations")
+    a.add_argument("file", help="report PDF")
+    a.add_argument("question", nargs="*", help="the question; none: ask interactively")
+    a.add_argument("--llm", choices=["off", "openai"], default=None,
+                   help="off (default): offline retrieval; openai: the model answers from the "
+                   "retrieved passages, its figures and quotes checked against them")
+    a.add_argument("--model", help="LLM model (env BUDGET_LENS_MODEL)")
+    a.add_argument("--cache", help="SQLite cache of LLM answers")
+    a.set_defaults(func=cmd_ask, jobs=1)
 
     b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite")
     b.add_argument("folder", help="folder of report PDFs (searched recursively)")

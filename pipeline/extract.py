@@ -19,7 +19,7 @@ DOWN = "减少|下降|降低|节约|少|减"
 CHANGE_VERB_RE = re.compile(rf"({UP}|{DOWN})了?(约|近)?$")
 REASON_RE = re.compile(r"(?:主要原因(?:是|为)?|原因(?:是|为)|主要是|主要用于)[:：]?(.+)")
 SENTENCE_END = re.compile(r"(?<=[。；;])|\n")
-CLAUSE_SPLIT = re.compile(r"[，,；;。：:、（）()]")
+CLAUSE_SPLIT = re.compile(r"[，,；;。：:、]")
 
 
 def _direction(verb: str) -> str | None:

@@ -82,3 +82,17 @@ class ProjectReasons(_Model):
         default_factory=list,
         description="预算执行率以及每个未达到目标值或未得满分的指标各一条。",
     )
+
+
+class Citation(_Model):
+    source: str = Field(description="所引片段的编号，如 S1。")
+    quote: str = Field(description="从该片段逐字摘出的支持回答的原文，不超过80字。")
+
+
+class AskAnswer(_Model):
+    """对一个问题的回答，附引用。"""
+
+    answer: str = Field(description="一句话的中文回答，含数值与单位。")
+    value: float | None = Field(default=None, description="回答中的数值，按原文抄写；没有则为null。")
+    unit: str | None = Field(default=None, description="数值的单位，如万元、%、个；没有则为null。")
+    citations: list[Citation] = Field(default_factory=list, description="支持回答的原文引用。")

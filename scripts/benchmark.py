@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("files", nargs="*", type=Path, help="PDFs (default: the bundled samples)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-plumber", action="store_true", help="skip pdfplumber (slow)")
+    ap.add_argument("--no-batch", action="store_true", help="skip the batch throughput")
+    ap.add_argument("--copies", type=int, default=5, help="copies of each file for batch")
     args = ap.parse_args()
     files = args.files or sorted((ROOT / "samples").glob("*.pdf"))
 
@@ -99,6 +101,31 @@ def main() -> None:
             )
     print()
     print("goals: segment within 5x of floor; check within 10x of floor and <= 0.5x pdfplumber")
+    if not args.no_batch:
+        batch_throughput(files, args.copies)
+
+
+def batch_throughput(files: list[Path], copies: int) -> None:
+    """Reports per second of `batch` with 1 and 2 worker processes on copies of the files."""
+    import shutil
+    import tempfile
+
+    from pipeline.batch import run_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "reports"
+        folder.mkdir()
+        for i in range(copies):
+            for f in files:
+                shutil.copy(f, folder / f"{i:02d}_{f.name}")
+        n = copies * len(files)
+        for jobs in (1, 2):
+            db = Path(tmp) / f"jobs{jobs}.sqlite"
+            t0 = time.perf_counter()
+            out = run_batch(folder, db, jobs=jobs, progress_out=None)
+            elapsed = time.perf_counter() - t0
+            print(f"batch --jobs {jobs}: {out.checked} reports in {elapsed:.2f}s = "
+                  f"{n / elapsed:.1f} reports/s")
 
 
 if __name__ == "__main__":

@@ -45,14 +45,13 @@ def record_scenarios(server, url: str) -> None:
     import llm_scenarios as sc
 
     sc.CASSETTES.mkdir(parents=True, exist_ok=True)
-    for name, (scripted, make_doc) in sc.SCENARIOS.items():
+    for name, (scripted, run) in sc.SCENARIOS.items():
         path = sc.cassette(name)
         path.unlink(missing_ok=True)
         server.queue.clear()
         server.queue.extend(scripted)
-        doc = make_doc()
         with cassette(path, record_mode="all"):
-            llm_extract(doc, sc.client(url))
+            run(sc.client(url))
         print(f"{path.relative_to(ROOT)} recorded")
 
 

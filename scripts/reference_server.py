@@ -147,10 +147,33 @@ def annotate_project(chunk: str) -> ProjectReasons:
     return ProjectReasons(items=items)
 
 
+SOURCE_RE = re.compile(r"^\[(S\d+)\] 第\d+页 [^：]*：(.*)$", re.M)
+
+
+def answer_question(user: str) -> str:
+    """Answer from the best-ranked source: its first figure, quoted."""
+    from schemas.llm import AskAnswer, Citation
+
+    sources = SOURCE_RE.findall(user)
+    if not sources:
+        return AskAnswer(answer="报告中没有找到").model_dump_json()
+    sid, text = sources[0]
+    m = re.search(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|元|%|个|辆|分)", text) or re.search(
+        r"(\d[\d,]*(?:\.\d+)?)()", text.split("=")[-1])
+    if not m:
+        return AskAnswer(answer="报告中没有找到").model_dump_json()
+    value = float(m.group(1).replace(",", ""))
+    quote = text[max(0, m.start() - 30) : m.end() + 5][:80] if "=" not in text else text[:80]
+    return AskAnswer(answer=f"{m.group(1)}{m.group(2) or ''}", value=value, unit=m.group(2),
+                     citations=[Citation(source=sid, quote=quote)]).model_dump_json()
+
+
 def reference_answer(request: dict) -> str:
     messages = request["messages"]
     system = messages[0]["content"]
     user = next(m["content"] for m in messages if m["role"] == "user")
+    if "问答助手" in system.split("\n")[0]:
+        return answer_question(user)
     m = CHUNK_RE.search(user)
     chunk = m.group(1) if m else ""
     answer = annotate_project(chunk) if "绩效" in system.split("\n")[0] else annotate_section(chunk)

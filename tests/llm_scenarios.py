@@ -67,18 +67,40 @@ def client(base_url: str = "http://replay.invalid/v1", cache=None, **kw) -> LLMC
     return LLMClient(config, cache=cache)
 
 
-# name -> (scripted responses before normal answers, document factory)
+QUESTION = "2024年度收入总计是多少？"
+MADE_UP_ANSWER = _completion(json.dumps({
+    "answer": "收入总计为3,000.00万元", "value": 3000.0, "unit": "万元",
+    "citations": [{"source": "S1", "quote": "收入总计3,000.00万元"}]}, ensure_ascii=False))
+
+
+def extract_run(make_doc):
+    from pipeline.llm_extract import llm_extract
+
+    return lambda c: llm_extract(make_doc(), c)
+
+
+def ask_run(c):
+    from pipeline.ask import ask_llm, build_facts
+    from pipeline.extract import extract
+
+    doc = tiny_doc()
+    return ask_llm(QUESTION, build_facts(doc, extract(doc)), c)
+
+
+# name -> (scripted responses before normal answers, what the client is used for)
 SCENARIOS = {
-    "json_schema_success": ([], lambda: tiny_doc(with_project=True)),
-    "json_object_fallback": ([UNSUPPORTED], tiny_doc),
-    "rate_limit_then_success": ([RATE_LIMIT], tiny_doc),
-    "server_errors_give_up": ([SERVER_ERROR] * 4, tiny_doc),
-    "malformed_reask_then_success": ([MALFORMED], tiny_doc),
-    "malformed_give_up": ([MALFORMED, NOT_JSON, NOT_JSON, NOT_JSON], tiny_doc),
-    "refusal": ([REFUSAL], tiny_doc),
-    "ungrounded_number": ([UNGROUNDED], tiny_doc),
-    "planted_instruction": ([OBEYED_INJECTION], lambda: tiny_doc(INJECTION)),
-    "cache_hit": ([], tiny_doc),
+    "json_schema_success": ([], extract_run(lambda: tiny_doc(with_project=True))),
+    "json_object_fallback": ([UNSUPPORTED], extract_run(tiny_doc)),
+    "rate_limit_then_success": ([RATE_LIMIT], extract_run(tiny_doc)),
+    "server_errors_give_up": ([SERVER_ERROR] * 4, extract_run(tiny_doc)),
+    "malformed_reask_then_success": ([MALFORMED], extract_run(tiny_doc)),
+    "malformed_give_up": ([MALFORMED, NOT_JSON, NOT_JSON, NOT_JSON], extract_run(tiny_doc)),
+    "refusal": ([REFUSAL], extract_run(tiny_doc)),
+    "ungrounded_number": ([UNGROUNDED], extract_run(tiny_doc)),
+    "planted_instruction": ([OBEYED_INJECTION], extract_run(lambda: tiny_doc(INJECTION))),
+    "cache_hit": ([], extract_run(tiny_doc)),
+    "ask_grounded": ([], ask_run),
+    "ask_made_up_answer": ([MADE_UP_ANSWER], ask_run),
 }
 
 

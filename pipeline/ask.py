@@ -1,0 +1,312 @@
+"""Question answering over one report, offline: find the table cell or narrative claim that
+matches the question's subject, metric and period, and cite its page and words.
+
+Every figure of the document becomes a Fact (subject, metric, value, unit, page, quote); a
+question is matched by the characters its subject shares with a fact's subject and by the
+metric it asks for (年初预算, 决算, 合计, 占比, 增长, 执行率, 得分 …). When two close candidates
+disagree, the answer says it is not sure and lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.checks.base import norm
+from schemas.claims import Claims
+from schemas.document import Document, Table
+
+# metric -> words that ask for it (longest first when matching)
+METRICS: dict[str, tuple[str, ...]] = {
+    "年初预算": ("年初预算",),
+    "全年预算": ("全年预算数", "全年预算", "调整后预算"),
+    "完成率": ("完成年初预算", "完成全年预算", "完成率", "完成预算"),
+    "占比": ("占比", "比重", "所占比例", "占本年", "占"),
+    "增长率": ("增长率", "增幅", "增长百分之", "下降百分之", "降幅", "增长了百分之", "百分之几"),
+    "增减额": ("增加了多少", "减少了多少", "增加多少", "减少多少", "增减", "比上年", "较上年", "变动"),
+    "执行率": ("执行率",),
+    "执行数": ("全年执行数", "执行数", "实际支出", "实际支付"),
+    "得分": ("总得分", "总分", "得分", "评分", "分数"),
+    "个数": ("几辆", "几个", "多少辆", "多少个", "几台", "数量", "个数", "几批"),
+    "结余": ("结余", "结转"),
+    "决算": ("支出决算", "决算数", "决算"),
+}
+FILLER = re.compile(r"是多少|为多少|有多少|多少|是几|有几|几|什么|请问|的|了|呢|吗|？|\?|。|，|,|：|:|\s")
+PERCENT_METRICS = {"完成率", "占比", "增长率", "执行率"}
+GENERIC = {"支出决算", "决算", "年初预算", "全年预算", "合计", "总计", "支出", "收入"}
+
+
+@dataclass
+class Fact:
+    kind: str  # table | narrative | perf
+    subject: str  # the words naming the figure
+    context: str  # the section or table it stands in
+    metric: str
+    value: float
+    unit: str
+    shown: str  # the figure as printed
+    page: int
+    quote: str
+    where: str  # table or section
+    bbox: tuple[float, float, float, float] = (0, 0, 0, 0)
+
+
+@dataclass
+class Answer:
+    question: str
+    fact: Fact | None
+    sure: bool
+    candidates: list[tuple[float, Fact]] = field(default_factory=list)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = norm(text)
+    return {t[i : i + 2] for i in range(len(t) - 1)} | set(t)
+
+
+def _table_metric(table: Table, heading: str) -> str:
+    h = norm(heading)
+    for metric in ("年初预算", "执行率", "得分", "结余"):
+        if metric in h:
+            return metric
+    if "全年预算" in h or "预算数" in h:
+        return "全年预算"
+    if "执行数" in h:
+        return "执行数"
+    if table.kind.startswith("bu"):
+        return "预算"
+    return "决算"
+
+
+def _table_facts(table: Table) -> list[Fact]:
+    facts = []
+    name = table.code or table.title or table.id
+    for row in table.data_rows():
+        label = ""
+        for j, cell in enumerate(row.cells):
+            if cell.role in ("label", "text") and cell.text:
+                label = cell.text
+            if cell.role != "amount" or cell.value is None:
+                continue
+            heading = table.columns[j] if j < len(table.columns) else ""
+            subject = label or heading
+            facts.append(Fact(
+                kind="table", subject=subject, context=f"{table.title} {heading}",
+                metric=_table_metric(table, heading),
+                value=cell.value, unit="%" if cell.percent else (table.unit or ""),
+                shown=cell.text, page=cell.page, bbox=cell.bbox,
+                quote=f"{name}：{label} / {heading} = {cell.text}", where=name))
+    return facts
+
+
+def _claim_metric(kind: str, subject: str) -> str:
+    if kind == "amount":
+        for metric in ("年初预算", "全年预算", "决算"):
+            if metric in subject:
+                return metric
+        return "金额"
+    return {"change": "增减额", "growth": "增长率", "share": "占比", "completion": "完成率",
+            "count": "个数", "rate": "执行率" if "执行率" in subject else "比率"}[kind]
+
+
+def build_facts(doc: Document, claims: Claims) -> list[Fact]:
+    facts: list[Fact] = []
+    for table in doc.tables:
+        facts += _table_facts(table)
+    for s in claims.sentences:
+        first = next((c.subject for c in s.claims if c.kind == "amount" and c.subject), "")
+        lead = prev = ""
+        for c in s.claims:
+            subject = c.subject
+            if c.kind == "amount" and (len(norm(subject)) <= 4 or subject in GENERIC):
+                subject = f"{first} {subject}" if first != subject else subject
+            if c.kind in ("change", "growth", "share", "completion"):
+                subject = " ".join(dict.fromkeys(x for x in (first, lead, prev, c.subject) if x))
+            if c.kind == "amount" and c.subject:
+                lead = c.subject
+            prev = c.subject or prev
+            facts.append(Fact(
+                kind="narrative", subject=subject, context=s.section.split(" > ")[-1],
+                metric=_claim_metric(c.kind, c.subject), value=c.value, unit=c.unit,
+                shown=c.text, page=s.page, bbox=s.bbox, quote=s.text, where=s.section))
+    for p in claims.projects:
+        for field_name, metric, unit in (("rate", "执行率", "%"), ("budget_full", "全年预算", p.unit),
+                                         ("actual", "执行数", p.unit), ("balance", "结余", p.unit),
+                                         ("total_score", "得分", "分")):
+            value = getattr(p, field_name)
+            if value is None:
+                continue
+            page, bbox, shown = p.cells.get(field_name, (p.pages[0] if p.pages else 1,
+                                                        (0, 0, 0, 0), f"{value:g}"))
+            facts.append(Fact(kind="perf", subject=p.name, context="项目 绩效自评", metric=metric,
+                              value=value,
+                              unit=unit, shown=shown, page=page, bbox=bbox,
+                              quote=f"{p.name}：{metric} {shown}{unit}", where=f"绩效自评：{p.name}"))
+    return facts
+
+
+def parse_question(question: str) -> tuple[str, str | None]:
+    """The subject words and the metric asked for."""
+    q = norm(question)
+    metric = None
+    best = 0
+    for name, words in METRICS.items():
+        for w in words:
+            if w in q and len(w) > best:
+                metric, best = name, len(w)
+    subject = q
+    for words in METRICS.values():
+        for w in sorted(words, key=len, reverse=True):
+            subject = subject.replace(w, "")
+    subject = FILLER.sub("", subject)
+    subject = re.sub(r"^\d{4}年度?", "", subject)
+    return subject, metric
+
+
+def _metric_fit(asked: str | None, fact: Fact) -> float:
+    if asked is None:
+        return 1.0 if fact.metric in ("决算", "金额", "预算", "执行数") else 0.8
+    if asked == fact.metric:
+        return 1.3
+    if asked == "决算" and fact.metric in ("金额", "执行数"):
+        return 1.1
+    if asked == "得分" and fact.metric == "得分":
+        return 1.3
+    if (asked in PERCENT_METRICS) != (fact.unit == "%"):
+        return 0.2
+    return 0.5
+
+
+def score(subject: str, metric: str | None, fact: Fact) -> float:
+    """How well a fact answers: shared characters with its subject (and, less, its context),
+    a bonus for naming it exactly, times how well its metric fits the one asked for."""
+    qb = _bigrams(subject)
+    if not qb:
+        return 0.0
+    fb, cb = _bigrams(fact.subject), _bigrams(fact.context)
+    overlap = (len(qb & fb) + 0.3 * len(qb & (cb - fb))) / len(qb)
+    q, f = norm(subject), norm(re.sub(r"^[一二三四五六七八九十]+、|\(类\)", "", fact.subject))
+    if q and f:
+        if q == f:
+            overlap += 0.6
+        elif q in f or f in q:
+            overlap += 0.4 * min(len(q), len(f)) / max(len(q), len(f))
+    bonus = 0.05 if fact.kind == "narrative" else 0.0
+    return overlap * _metric_fit(metric, fact) + bonus
+
+
+def answer(question: str, facts: list[Fact], top: int = 5) -> Answer:
+    subject, metric = parse_question(question)
+    ranked = sorted(((score(subject, metric, f), f) for f in facts), key=lambda x: -x[0])
+    ranked = [(s, f) for s, f in ranked if s > 0]
+    seen: set[float] = set()
+    distinct = []
+    for s, f in ranked:
+        key = round(f.value, 6)  # the same figure found twice is one answer
+        if key in seen:
+            continue
+        seen.add(key)
+        distinct.append((s, f))
+        if len(distinct) >= top:
+            break
+    if not distinct or distinct[0][0] < 0.35:
+        return Answer(question, None, False, distinct[:3])
+    best_score, best = distinct[0]
+    runner = distinct[1][0] if len(distinct) > 1 else 0.0
+    sure = best_score >= 0.75 and best_score - runner >= 0.08
+    return Answer(question, best, sure, distinct)
+
+
+def format_answer(a: Answer) -> str:
+    if a.fact is None:
+        return "答：报告中没有找到与问题相关的数字。"  # weak matches are not worth listing
+    f = a.fact
+    src = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}[f.kind]
+    if a.sure:
+        return (f"答：{f.shown if f.shown.endswith(f.unit) else f.shown + f.unit}（第{f.page}页）\n"
+                f"依据：{src}{'“' + f.quote + '”' if f.kind == 'narrative' else '：' + f.quote}")
+    lines = ["答：不能确定。最接近的内容："]
+    for i, (_, c) in enumerate(a.candidates[:5], start=1):
+        src = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}[c.kind]
+        quote = c.quote if len(c.quote) <= 80 else c.quote[:80] + "…"
+        lines.append(f"  {i}. 第{c.page}页 {src}：{quote}（{c.shown}）")
+    return "\n".join(lines)
+
+
+# -- with an LLM --------------------------------------------------------------------------------
+
+
+@dataclass
+class LLMAnswer:
+    text: str
+    value: float | None
+    unit: str | None
+    citations: list[tuple[Fact, str]]  # the cited fact and the quote
+    rejected: str | None = None  # why the answer was not accepted
+
+
+def retrieve(question: str, facts: list[Fact], k: int = 8) -> list[Fact]:
+    """The facts most related to the question, one per quote."""
+    subject, metric = parse_question(question)
+    ranked = sorted(facts, key=lambda f: -score(subject, metric, f))
+    out: list[Fact] = []
+    quotes: set[str] = set()
+    for f in ranked:
+        if f.quote in quotes:
+            continue
+        quotes.add(f.quote)
+        out.append(f)
+        if len(out) == k:
+            break
+    return out
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(m.replace(",", "")) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+
+def verify(ans, sources: dict[str, Fact]) -> str | None:
+    """Why the model's answer cannot be accepted, or None when every figure and quote is in
+    the cited sources."""
+    if not ans.citations:
+        return None if ans.value is None else "the answer cites nothing"
+    cited_text = ""
+    for c in ans.citations:
+        fact = sources.get(c.source)
+        if fact is None:
+            return f"cites an unknown source {c.source}"
+        if norm(c.quote) not in norm(fact.quote):
+            return f"quote not in source {c.source}: {c.quote[:30]}"
+        cited_text += fact.quote
+    if ans.value is not None and not any(abs(ans.value - n) < 1e-9 for n in _numbers(cited_text)):
+        return f"the value {ans.value:g} is not in the cited sources"
+    for n in _numbers(ans.answer):
+        if not any(abs(n - m) < 1e-9 for m in _numbers(cited_text)):
+            return f"the answer's figure {n:g} is not in the cited sources"
+    return None
+
+
+def ask_llm(question: str, facts: list[Fact], client) -> LLMAnswer:
+    from pipeline.cache import cache_key
+    from pipeline.prompts import load_prompt
+    from schemas.llm import AskAnswer
+
+    found = retrieve(question, facts)
+    sources = {f"S{i}": f for i, f in enumerate(found, start=1)}
+    listing = "\n".join(f"[{sid}] 第{f.page}页 {f.where}：{f.quote}" for sid, f in sources.items())
+    prompt = load_prompt("answer")
+    ans = client.structured(prompt, {"question": question, "sources": listing}, AskAnswer,
+                            cache_key(question, listing))
+    why = verify(ans, sources)
+    cites = [(sources[c.source], c.quote) for c in ans.citations if c.source in sources]
+    return LLMAnswer(ans.answer, ans.value, ans.unit, cites, rejected=why)
+
+
+def format_llm_answer(a: LLMAnswer, fallback: Answer) -> str:
+    if a.rejected:
+        return (f"模型的回答未能在报告原文中核实（{a.rejected}），已拒绝。离线检索结果：\n"
+                + format_answer(fallback))
+    pages = "、".join(dict.fromkeys(f"第{f.page}页" for f, _ in a.citations))
+    lines = [f"答：{a.text}" + (f"（{pages}）" if pages else "")]
+    lines += [f"依据：第{f.page}页“{q}”" for f, q in a.citations]
+    return "\n".join(lines)
