@@ -164,6 +164,19 @@ def _project_call(client: LLMClient, doc: Document, chunk: Chunk, rate: str) -> 
     return client.structured(prompt, values, ProjectReasons, chunk.hash)
 
 
+def _grounded(items: list, ground, chunk: Chunk, what: str, out: LLMOutput) -> list:
+    """The items grounded in the chunk; each dropped one leaves a warning."""
+    kept = []
+    for item in items:
+        why = ground(item, chunk)
+        if why:
+            out.warnings.append(f"dropped an ungrounded {what} in “{chunk.title}”: {why}")
+            log.warning("dropped an ungrounded %s in %s: %s", what, chunk.id, why)
+            continue
+        kept.append(item)
+    return kept
+
+
 def llm_extract(doc: Document, client: LLMClient) -> Claims:
     claims = extract(doc)
     out = LLMOutput()
@@ -193,24 +206,11 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
             out.warnings.append(msg)
             continue
         if isinstance(answer, SectionClaims):
-            for c in answer.claims:
-                why = ground_claim(c, chunk)
-                if why:
-                    out.warnings.append(f"dropped an ungrounded claim in “{chunk.title}”: {why}")
-                    log.warning("dropped an ungrounded claim in %s: %s", chunk.id, why)
-                    continue
+            for c in _grounded(answer.claims, ground_claim, chunk, "claim", out):
                 out.narrative.append(LLMNarrative(claim=c, section=chunk.title, page=chunk.page,
                                                   bbox=chunk.bbox, chunk=chunk.id))
         elif isinstance(answer, ProjectReasons):
-            kept = []
-            for r in answer.items:
-                why = ground_reason(r, chunk)
-                if why:
-                    out.warnings.append(f"dropped an ungrounded reason in “{chunk.title}”: {why}")
-                    log.warning("dropped an ungrounded reason in %s: %s", chunk.id, why)
-                    continue
-                kept.append(r)
-            out.reasons[chunk.title] = kept
+            out.reasons[chunk.title] = _grounded(answer.items, ground_reason, chunk, "reason", out)
     out.usage = client.usage.as_dict()
     claims.llm = out
     return claims

@@ -495,11 +495,11 @@ def check_two_changes(ctx: Context) -> Iterator[Finding]:
 
 @rule("nar.unit", "warning", "金额单位疑似错误：以万元为单位的说明中出现极小的“元”金额。")
 def check_unit(ctx: Context) -> Iterator[Finding]:
-    for s in narrative(ctx):
-        if not any(c.unit == "万元" for c in s.claims) and "万元" not in s.section:
-            others = [c for c in ctx.claims.sentences if c.section == s.section]
-            if not any(cl.unit == "万元" for o in others for cl in o.claims):
-                continue
+    sentences = narrative(ctx)
+    in_wan = {s.section for s in sentences if any(c.unit == "万元" for c in s.claims)}
+    for s in sentences:
+        if s.section not in in_wan:
+            continue  # a section that counts in 元 throughout
         for c in s.claims:
             if c.unit == "元" and 0 < c.value < 100:
                 yield finding(
