@@ -72,6 +72,35 @@ def _heading_level(text: str) -> int | None:
     return None
 
 
+PAGE_NUMBER_RE = re.compile(
+    r"^(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|"
+    r"\d{1,3}(?:\s*/\s*\d{1,3})?|page\s*\d+(?:\s*of\s*\d+)?)$", re.I)
+MARGIN = 0.07
+
+
+def _page_furniture(pages: list[tuple[PageLayout, list[tuple[int, TextLine]]]]) -> set[tuple[int, int]]:
+    """Running headers, footers and page numbers: lines in the top or bottom margin that are a
+    page number, or whose text (digits aside) recurs in the margins of three or more pages."""
+    found: set[tuple[int, int]] = set()
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for page, lines in pages:
+        for i, line in lines:
+            top, bottom = line.bbox[3] < page.height * MARGIN, line.bbox[1] > page.height * (
+                1 - MARGIN)
+            if not (top or bottom):
+                continue
+            text = re.sub(r"\s+", "", line.text)
+            if PAGE_NUMBER_RE.match(text):
+                found.add((page.number, i))
+                continue
+            key = ("T" if top else "B") + re.sub(r"\d+", "#", text)
+            seen.setdefault(key, []).append((page.number, i))
+    for places in seen.values():
+        if len({p for p, _ in places}) >= 3:
+            found.update(places)
+    return found
+
+
 class _Assembler:
     """Walks the pages top to bottom, sorting lines into TOC, captions, notes and narrative."""
 
@@ -87,10 +116,12 @@ class _Assembler:
         self.title_lines: list[str] = []
 
     def run(self) -> None:
-        for page in self.pages:
-            grids = find_grids(page)
+        pages = [(page, find_grids(page)) for page in self.pages]
+        furniture = _page_furniture([(page, free_lines(page, grids)) for page, grids in pages])
+        for page, grids in pages:
             items: list[tuple[float, int, object]] = [(g.bbox[1], 1, g) for g in grids]
-            items += [(ln.bbox[1], 0, ln) for _, ln in free_lines(page, grids)]
+            items += [(ln.bbox[1], 0, ln) for i, ln in free_lines(page, grids)
+                      if (page.number, i) not in furniture]
             items.sort(key=lambda it: (it[0], it[1]))
             first_on_page = True
             for _, _, obj in items:

@@ -128,3 +128,22 @@ def test_budget_narrative(docs):
     assert sec.path[-2] == "五、一般公共预算支出情况说明"
     assert "比上年减少82.47万元,下降8.45%" in sec.text
     assert not any(s.title.endswith("：") for s in doc.sections)
+
+
+def test_running_headers_footers_and_page_numbers_are_left_out(tmp_path, docs):
+    import pymupdf
+
+    from pipeline.segment import segment
+
+    doc = pymupdf.open(sample_pdf("001"))
+    for page in doc:
+        h = page.rect.height
+        page.insert_text((200, 18), "山西省数字政府服务中心 2024年度单位决算公开", fontname="china-s",
+                         fontsize=8)
+        page.insert_text((290, h - 12), f"- {page.number + 1} -", fontsize=8)
+    path = tmp_path / "with_furniture.pdf"
+    doc.save(path)
+    marked = segment(path)
+    plain = docs("001")
+    assert [t.rows for t in marked.tables] == [t.rows for t in plain.tables]
+    assert [(s.title, s.text) for s in marked.sections] == [(s.title, s.text) for s in plain.sections]
