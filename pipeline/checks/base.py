@@ -116,7 +116,7 @@ def table_name(table: Table) -> str:
     return table.code or table.title or table.id
 
 
-def _figure(table: Table, row: Row, cell: Cell, label: str, column: str) -> Figure:
+def cell_figure(table: Table, row: Row, cell: Cell, label: str, column: str) -> Figure:
     if cell.role == "amount" and cell.value is not None:
         return Figure(cell.value, cell.decimals, cell.text, cell.page, cell.bbox, label, column,
                       table)
@@ -131,7 +131,7 @@ def column_index(table: Table, col_re: str) -> int | None:
     return None
 
 
-def _value_right_of(table: Table, row: Row, i: int) -> Figure | None:
+def value_right_of(table: Table, row: Row, i: int) -> Figure | None:
     """The first value right of the label at i; a blank before the next label means zero."""
     label = row.cells[i].text
     first_blank = None
@@ -143,14 +143,14 @@ def _value_right_of(table: Table, row: Row, i: int) -> Figure | None:
             first_blank = first_blank if first_blank is not None else k
             continue
         if c.role == "amount":
-            return _figure(table, row, c, label, _heading(table, k))
+            return cell_figure(table, row, c, label, column_heading(table, k))
         break
     if first_blank is None:
         return None
-    return _figure(table, row, row.cells[first_blank], label, _heading(table, first_blank))
+    return cell_figure(table, row, row.cells[first_blank], label, column_heading(table, first_blank))
 
 
-def _heading(table: Table, j: int) -> str:
+def column_heading(table: Table, j: int) -> str:
     return table.columns[j] if j < len(table.columns) else ""
 
 
@@ -158,7 +158,7 @@ def _in_column(table: Table, row: Row, label: str, col_re: str) -> Figure | None
     j = column_index(table, col_re)
     if j is None or j >= len(row.cells):
         return None
-    return _figure(table, row, row.cells[j], label, table.columns[j])
+    return cell_figure(table, row, row.cells[j], label, table.columns[j])
 
 
 def find_figure(
@@ -182,7 +182,7 @@ def find_figure(
                 continue
             if col_re:
                 return _in_column(table, row, cell.text, col_re)
-            return _value_right_of(table, row, i)
+            return value_right_of(table, row, i)
     return None
 
 

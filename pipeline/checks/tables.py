@@ -9,6 +9,8 @@ from pipeline.checks.base import (
     Context,
     Figure,
     amount,
+    cell_figure,
+    column_heading,
     compare,
     ev_figure,
     find_figure,
@@ -17,6 +19,7 @@ from pipeline.checks.base import (
     rule,
     severity_for,
     table_name,
+    value_right_of,
 )
 from schemas.document import Table
 from schemas.findings import Finding
@@ -74,23 +77,12 @@ def _equal_check(
 def _labelled(table: Table, label_re: str) -> list[Figure]:
     """Every figure whose row label matches, with the value right of the label."""
     out = []
-    n = 0
-    while True:
-        fig = find_figure(table, label_re, nth=n)
-        if fig is None:
-            # find_figure returns None at the end or for a label without a value cell
-            more = sum(
-                1
-                for r in table.data_rows()
-                for c in r.cells
-                if c.role in ("label", "text", "code") and re.search(label_re, norm(c.text))
-            )
-            if n + 1 >= more:
-                break
-            n += 1
-            continue
-        out.append(fig)
-        n += 1
+    for row in table.data_rows():
+        for i, cell in enumerate(row.cells):
+            if cell.role in ("label", "text", "code") and re.search(label_re, norm(cell.text)):
+                fig = value_right_of(table, row, i)
+                if fig is not None:
+                    out.append(fig)
     return out
 
 
@@ -153,10 +145,7 @@ def _column_sums(
         name = f"{code} {label}".strip() or "行"
 
         def fig(j: int, row=row, name=name) -> Figure:
-            c = row.cells[j]
-            ok = c.role == "amount" and c.value is not None
-            return Figure(c.value if ok else 0.0, c.decimals if ok else None, c.text, c.page,
-                          c.bbox, name, t.columns[j], t)
+            return cell_figure(t, row, row.cells[j], name, t.columns[j])
 
         yield from _sum_check(rule_id, fig(jt), [fig(j) for j in jps if j < len(row.cells)],
                               f"{name}/{t.columns[jt]}")
@@ -204,10 +193,7 @@ def _hierarchy(t: Table) -> Iterator[Finding]:
     amount_cols = sorted({j for _, r in rows for j, c in enumerate(r.cells) if c.role == "amount"})
 
     def fig(row, j, name) -> Figure:
-        c = row.cells[j]
-        ok = c.role == "amount" and c.value is not None
-        return Figure(c.value if ok else 0.0, c.decimals if ok else None, c.text, c.page, c.bbox,
-                      name, t.columns[j] if j < len(t.columns) else "", t)
+        return cell_figure(t, row, row.cells[j], name, column_heading(t, j))
 
     def name_of(code, row):
         label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
