@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.mentions import sentence_claims, split_sentences
 from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
 from schemas.document import Cell, Document, Row, Table
 
@@ -153,8 +154,6 @@ def _read_indicators(project: PerfProject, rows: list[Row]) -> None:
 
 def _table_texts(table: Table) -> list[Sentence]:
     """Long text cells of a self-evaluation form (analysis, notes) as sentences."""
-    from pipeline.extract import sentence_claims, split_sentences
-
     out = []
     for row in table.rows:
         for cell in row.cells:
