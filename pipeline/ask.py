@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.checks.base import norm
+from pipeline.numbers import numbers_in
 from schemas.claims import Claims
 from schemas.document import Document, Table
 
@@ -261,10 +262,6 @@ def retrieve(question: str, facts: list[Fact], k: int = 8) -> list[Fact]:
     return out
 
 
-def _numbers(text: str) -> set[float]:
-    return {float(m.replace(",", "")) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
-
-
 def verify(ans, sources: dict[str, Fact]) -> str | None:
     """Why the model's answer cannot be accepted, or None when every figure and quote is in
     the cited sources."""
@@ -278,10 +275,10 @@ def verify(ans, sources: dict[str, Fact]) -> str | None:
         if norm(c.quote) not in norm(fact.quote):
             return f"quote not in source {c.source}: {c.quote[:30]}"
         cited_text += fact.quote
-    if ans.value is not None and not any(abs(ans.value - n) < 1e-9 for n in _numbers(cited_text)):
+    if ans.value is not None and not any(abs(ans.value - n) < 1e-9 for n in numbers_in(cited_text)):
         return f"the value {ans.value:g} is not in the cited sources"
-    for n in _numbers(ans.answer):
-        if not any(abs(n - m) < 1e-9 for m in _numbers(cited_text)):
+    for n in numbers_in(ans.answer):
+        if not any(abs(n - m) < 1e-9 for m in numbers_in(cited_text)):
             return f"the answer's figure {n:g} is not in the cited sources"
     return None
 

@@ -18,7 +18,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from pipeline.extract import extract
 from pipeline.llm import LLMClient, LLMError
-from pipeline.numbers import clean_text
+from pipeline.numbers import clean_text, numbers_in
 from pipeline.prompts import load_prompt
 from schemas.claims import Claims, LLMNarrative, LLMOutput, PerfProject
 from schemas.document import Document
@@ -27,7 +27,6 @@ from schemas.llm import IndicatorReason, NarrativeClaim, ProjectReasons, Section
 log = logging.getLogger(__name__)
 
 SEPARATORS = ["\n\n", "\n", "。", "；", "，", ""]
-NUMBER_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -118,10 +117,6 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("，", ",").replace("（", "(").replace("）", ")")
 
 
-def _numbers(text: str) -> set[float]:
-    return {float(m.group().replace(",", "")) for m in NUMBER_RE.finditer(text)}
-
-
 def _in(quote: str, source: str) -> bool:
     return bool(quote.strip()) and _squash(quote) in _squash(source)
 
@@ -130,7 +125,7 @@ def ground_claim(c: NarrativeClaim, chunk: Chunk) -> str | None:
     """Why the claim is not grounded in its chunk, or None when it is."""
     if not _in(c.quote, chunk.text):
         return f"quote not in the source: {c.quote[:40]}"
-    numbers = _numbers(chunk.text)
+    numbers = numbers_in(chunk.text)
     values = [c.value, c.change, c.percentage, *(r.amount for r in c.reasons)]
     for v in values:
         if v is not None and not any(abs(v - n) < 1e-9 for n in numbers):

@@ -57,6 +57,14 @@ def parse_number(text: str) -> Number | None:
     return Number(value=value, decimals=decimals, percent=percent)
 
 
+NUMBER_IN_TEXT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number written in a text (thousands separators allowed): for grounding checks."""
+    return {float(m.group().replace(",", "")) for m in NUMBER_IN_TEXT_RE.finditer(text)}
+
+
 def is_placeholder(text: str) -> bool:
     return re.sub(r"\s+", "", text) in PLACEHOLDERS
 
