@@ -212,7 +212,7 @@ class _Assembler:
     def _continue(self, prev: RawTable, grid: Grid) -> None:
         first = prev.grids[0]
         head = [[c.text for c in r] for r in first.rows[:4]]
-        while grid.rows and [c.text for c in grid.rows[0]] in head[: len(head)]:
+        while grid.rows and [c.text for c in grid.rows[0]] in head:
             grid.rows.pop(0)
             grid.row_boxes.pop(0)
         if len(grid.xs) != len(first.xs):
