@@ -14,10 +14,11 @@ class TableKind:
     header: tuple[str, ...] = ()  # words that all occur in the header rows, for untitled tables
 
 
-# Order matters: the more specific pattern first.
+# Order matters: the more specific pattern first. Titles are matched with spaces removed, so one
+# pattern covers 部门/单位/高等学校 prefixes, 预算 in or out, 总表 or 表 (templates differ there).
 CATALOGUE: tuple[TableKind, ...] = (
-    TableKind("fa04", "财政拨款收入支出决算总表", r"财政拨款收入支出决算总表"),
-    TableKind("fa01", "收入支出决算总表", r"收入支出决算总表"),
+    TableKind("fa04", "财政拨款收入支出决算总表", r"财政拨款收(入)?支(出)?决算总表"),
+    TableKind("fa01", "收入支出决算总表", r"收(入)?支(出)?决算总表"),
     TableKind("fa02", "收入决算表", r"收入决算表"),
     TableKind("fa05", "一般公共预算财政拨款支出决算表", r"一般公共预算财政拨款支出决算表"),
     TableKind("fa06", "一般公共预算财政拨款基本支出决算明细表", r"基本支出决算(明细)?表"),
@@ -25,20 +26,24 @@ CATALOGUE: tuple[TableKind, ...] = (
     TableKind("fa08", "国有资本经营预算财政拨款支出决算表", r"国有资本经营.*决算表"),
     TableKind("fa09", "财政拨款“三公”经费支出决算表", r"三公.*决算表"),
     TableKind("fa10", "部门决算公开相关信息统计表", r"相关信息统计表"),
+    TableKind("fa11", "财政拨款支出决算表", r"财政拨款支出决算表"),
     TableKind("fa03", "支出决算表", r"支出决算表"),
-    TableKind("bu04", "财政拨款收支总表", r"财政拨款收支(预算)?总表"),
-    TableKind("bu01", "部门收支总表", r"(预算|部门)收支(预算)?总表"),
-    TableKind("bu02", "部门收入总表", r"(预算|部门)收入(预算)?总表"),
-    TableKind("bu03", "部门支出总表", r"(预算|部门)支出(预算)?总表"),
+    TableKind("bu04", "财政拨款收支总表", r"财政拨款收(入)?支(出)?(预算)?总表"),
+    TableKind("bu15", "财政拨款基本支出预算表", r"(?<!一般公共预算)财政拨款基本支出(预算)?表"),
+    TableKind("bu14", "财政拨款支出预算表", r"(?<!一般公共预算)财政拨款支出(预算)?表"),
+    TableKind("bu01", "部门收支总表", r"收(入)?支(出)?(预算)?总表"),
     TableKind("bu06", "一般公共预算基本支出表", r"基本支出.*表"),
-    TableKind("bu05", "一般公共预算支出表", r"一般公共预算支出(预算)?表"),
-    TableKind("bu07", "政府性基金预算收入表", r"政府性基金预算收入表"),
+    TableKind("bu07", "政府性基金预算收入表", r"政府性基金(预算)?收入(预算)?表"),
     TableKind("bu08", "政府性基金预算支出表", r"政府性基金.*支出.*表"),
     TableKind("bu09", "国有资本经营预算收支表", r"国有资本经营.*表"),
     TableKind("bu10", "财政拨款“三公”经费支出预算表", r"三公.*表"),
     TableKind("bu11", "机关运行经费预算表", r"机关运行经费.*表"),
+    TableKind("bu05", "一般公共预算支出表", r"一般公共预算(财政拨款)?支出.*表"),
     TableKind("bu13", "项目支出预算表（上年结转）", r"项目支出.*表.*上年结转"),
     TableKind("bu12", "项目支出预算表", r"项目支出(预算)?表"),
+    TableKind("bu16", "政府采购预算表", r"政府采购(预算)?表"),
+    TableKind("bu02", "部门收入总表", r"收入(预算)?(总)?表$|收入(预算)?总表"),
+    TableKind("bu03", "部门支出总表", r"支出(预算)?(总)?表$|支出(预算)?总表"),
     TableKind("perf_self_eval", "项目支出绩效自评表", r"绩效自评表"),
     TableKind("perf_target", "项目支出绩效目标表", r"绩效目标表"),
     TableKind(
