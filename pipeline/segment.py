@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.catalog import CODE_RE, TITLE_HINT_RE
+from pipeline.catalog import CODE_RE, TITLE_HINT_RE, kind_from_title
 from pipeline.grid import Grid, find_grids, free_lines
 from pipeline.numbers import clean_text
 from pipeline.pdf import PageLayout, TextLine, read_layout
@@ -222,6 +222,34 @@ class _Assembler:
 
     def _take_caption(self) -> list[str]:
         lines = [_line_text(ln) for _, ln in self.pending]
+        k = self._plain_caption_start(lines)
+        titled = self._titled_caption_start(lines)
+        if titled is not None:
+            k = min(k, titled)
+        caption = lines[k:]
+        self.pending = self.pending[:k]
+        return caption
+
+    def _titled_caption_start(self, lines: list[str]) -> int | None:
+        """Where the caption starts when a table title is printed above the grid with other
+        short lines between (部门：, the department's name on its own line, 单位：, header words
+        that are not ruled): the farthest title or code line within the run of short lines on
+        the grid's page."""
+        if not self.pending:
+            return None
+        page = self.pending[-1][0]
+        start = None
+        k = len(lines)
+        while k > 0 and len(lines) - k < 14 and self.pending[k - 1][0] == page:
+            text = re.sub(r"\s+", "", lines[k - 1])
+            if _heading_level(text) == 0 or len(text) > 60 or re.search(r"[。；;]", text):
+                break
+            if _is_caption_line(text) and (kind_from_title(text) or CODE_RE.search(text)):
+                start = k - 1
+            k -= 1
+        return start
+
+    def _plain_caption_start(self, lines: list[str]) -> int:
         k = len(lines)
         while k > 0 and len(lines) - k < 8:
             text = lines[k - 1]
@@ -238,9 +266,7 @@ class _Assembler:
                 k -= 1
                 continue
             break
-        caption = lines[k:]
-        self.pending = self.pending[:k]
-        return caption
+        return k
 
     # -- narrative -----------------------------------------------------------------------
     def _flush_pending(self) -> None:

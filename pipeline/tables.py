@@ -143,6 +143,9 @@ def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
         title_parts.append(t)
     plain = [t for t in title_parts if not re.match(r"^[一二三四五六七八九十]+、", t)]
     title = "".join(plain or title_parts)
+    named = [t for t in title_parts if kind_from_title(t)]
+    if named and not kind_from_title(title):
+        title = named[0]  # the title line among header words printed outside the grid
     if code:
         title = title.replace(code, "")
         if code.endswith("表") and title.endswith(code[:-1]):
