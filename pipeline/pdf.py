@@ -144,6 +144,11 @@ def _open(path: Path) -> pymupdf.Document:
         raise PdfError(f"{path}: the PDF has no pages")
     if doc.is_repaired:
         log.warning("%s: the PDF was damaged and has been repaired; check the result", path)
+    for page in doc:
+        if page.rotation:
+            # a /Rotate page (landscape tables exported sideways) is read as it is displayed:
+            # text runs left to right and top to bottom, and every bbox is in display space
+            page.remove_rotation()
     return doc
 
 

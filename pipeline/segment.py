@@ -11,7 +11,7 @@ from pipeline.catalog import CODE_RE, TITLE_HINT_RE, kind_from_title
 from pipeline.grid import Grid, find_grids, free_lines
 from pipeline.numbers import clean_text
 from pipeline.pdf import PageLayout, TextLine, read_layout
-from pipeline.tables import RawTable, build_table
+from pipeline.tables import RawTable, build_table, caption_rows
 from schemas.document import Block, Document, Section, TocEntry
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,13 @@ def _is_caption_line(text: str) -> bool:
     if re.fullmatch(r"[（(]?\d{4}年度?[)）]?", t) or re.search(r"\d{4}年度$", t):
         return True
     return bool(TITLE_HINT_RE.search(t)) and "。" not in t and len(t) <= 45
+
+
+def _table_title(text: str) -> bool:
+    """A line that is a catalogue table title, perhaps followed by 部门：/单位： on the same line."""
+    t = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", re.sub(r"\s+", "", text))
+    t = re.sub(r"[（(]?\d{4}年度?[)）]?$", "", t)
+    return bool(t) and "。" not in t and bool(TITLE_HINT_RE.search(t)) and bool(kind_from_title(t))
 
 
 def _heading_level(text: str) -> int | None:
@@ -126,7 +133,7 @@ class _Assembler:
             first_on_page = True
             for _, _, obj in items:
                 if isinstance(obj, Grid):
-                    self._grid(obj, first_on_page)
+                    self._grid(obj, first_on_page, page)
                 else:
                     self._line(obj, page)  # type: ignore[arg-type]
                 first_on_page = False
@@ -149,7 +156,9 @@ class _Assembler:
         if self.in_toc and not m:
             self.in_toc = False
         if page.number == 1 and not self.toc and not self.paras and len(self.title_lines) < 3:
-            if not self.raw_tables and _heading_level(text) is None:
+            table_caption = _is_caption_line(text) and bool(
+                kind_from_title(text) or CODE_RE.search(re.sub(r"\s+", "", text)))
+            if not self.raw_tables and _heading_level(text) is None and not table_caption:
                 self.title_lines.append(text)
                 return
         self.last_was_grid = False
@@ -178,7 +187,8 @@ class _Assembler:
         return len(prev) >= 30
 
     # -- grids ---------------------------------------------------------------------------
-    def _grid(self, grid: Grid, first_on_page: bool) -> None:
+    def _grid(self, grid: Grid, first_on_page: bool, page: PageLayout) -> None:
+        inner_caption = self._peel_caption(grid, page)
         if self.in_toc or self._is_toc_grid(grid):
             for row in grid.rows:
                 texts = [c.text for c in row if c.text]
@@ -194,14 +204,31 @@ class _Assembler:
             and self.last_was_grid
             and not self.pending
             and prev.grids[-1].page == grid.page - 1
+            and not inner_caption
         ):
             self._continue(prev, grid)
         else:
-            caption = self._take_caption()
+            caption = self._take_caption() + inner_caption
             self._flush_pending()
             self.raw_tables.append(RawTable(grids=[grid], caption=caption))
         self.last_was_grid = True
         self.notes_open = self.raw_tables[-1]
+
+    @staticmethod
+    def _peel_caption(grid: Grid, page: PageLayout) -> list[str]:
+        """Caption rows drawn inside the ruling (spreadsheet exports) leave the grid; their text
+        is read from the page's own lines, since a title spanning merged cells is cut at column
+        edges in the cells."""
+        n = caption_rows(grid)
+        if not n:
+            return []
+        top, bottom = grid.row_boxes[0][1], grid.row_boxes[n - 1][3]
+        lines = [ln for i, ln in enumerate(page.lines)
+                 if i in grid.used_lines and top <= (ln.bbox[1] + ln.bbox[3]) / 2 <= bottom]
+        lines.sort(key=lambda ln: (round(ln.bbox[1]), ln.bbox[0]))
+        del grid.rows[:n]
+        del grid.row_boxes[:n]
+        return [t for t in (_line_text(ln) for ln in lines) if t]
 
     def _is_toc_grid(self, grid: Grid) -> bool:
         rows = [[c.text for c in r if c.text] for r in grid.rows]
@@ -234,7 +261,7 @@ class _Assembler:
         """Where the caption starts when a table title is printed above the grid with other
         short lines between (部门：, the department's name on its own line, 单位：, header words
         that are not ruled): the farthest title or code line within the run of short lines on
-        the grid's page."""
+        the grid's page. A title wrapped onto a second line counts from its first line."""
         if not self.pending:
             return None
         page = self.pending[-1][0]
@@ -244,7 +271,10 @@ class _Assembler:
             text = re.sub(r"\s+", "", lines[k - 1])
             if _heading_level(text) == 0 or len(text) > 60 or re.search(r"[。；;]", text):
                 break
-            if _is_caption_line(text) and (kind_from_title(text) or CODE_RE.search(text)):
+            tail = re.sub(r"\s+", "", lines[k]) if k < len(lines) else ""
+            wrapped = text + tail if len(tail) <= 4 else text  # 表 or 算表 wrapped alone
+            if _table_title(text) or _table_title(wrapped) or (
+                    _is_caption_line(text) and CODE_RE.search(text)):
                 start = k - 1
             k -= 1
         return start

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.catalog import CODE_RE, kind_from_code, kind_from_header, kind_from_title
+from pipeline.catalog import (
+    CODE_RE,
+    TITLE_HINT_RE,
+    kind_from_code,
+    kind_from_header,
+    kind_from_title,
+)
 from pipeline.grid import Grid
 from pipeline.numbers import clean_text, parse_number
 from schemas.document import Cell, Row, Table
@@ -78,6 +84,8 @@ def _column_role(heading: str) -> str | None:
     leaf = heading.split("/")[-1] if heading else ""
     if "行次" in leaf:
         return "line_no"
+    if leaf in ("类", "款", "项"):
+        return "split_code"  # 功能分类科目编码 printed over 类 | 款 | 项 columns
     if re.search(r"代码|编码", leaf):
         return "code"
     if re.search(r"名称|^项目$|^科目$", leaf):
@@ -95,12 +103,12 @@ def _cell(
         return make(text="", value=None, decimals=None, percent=False, role="empty", page=page,
                     bbox=bbox)
     num = parse_number(text)
-    if role in ("line_no", "code") or (
+    if role in ("line_no", "code", "split_code") or (
         first and num is not None and SUBJECT_CODE_RE.match(text) and not num.decimals
     ):
         # 3/5/7-digit integers leading a row are subject codes, not amounts
         return make(text=text, value=None, decimals=None, percent=False,
-                    role=role if role == "line_no" else "code", page=page, bbox=bbox)
+                    role="line_no" if role == "line_no" else "code", page=page, bbox=bbox)
     if num is None:
         return make(text=text, value=None, decimals=None, percent=False,
                     role="label" if role == "label" else "text", page=page, bbox=bbox)
@@ -113,6 +121,36 @@ def _cell(
         page=page,
         bbox=bbox,
     )
+
+
+def _join_split_code(cells: list[Cell], roles: list[str | None]) -> None:
+    """类 | 款 | 项 cells (201 | 03 | 01) become one code (2010301) in the 类 cell, so a row has one
+    subject code whatever the template; the 款 and 项 cells stay code cells as printed."""
+    idx = [j for j, r in enumerate(roles) if r == "split_code" and j < len(cells)]
+    if len(idx) < 2:
+        return
+    parts = [re.sub(r"\s+", "", cells[j].text) for j in idx]
+    if not parts[0] or not all(re.fullmatch(r"\d*", p) for p in parts):
+        return
+    joined = parts[0]
+    for p in parts[1:]:
+        if not p:
+            break
+        joined += p.zfill(2)
+    cells[idx[0]].text = joined
+
+
+def _catalogue_title(parts: list[str]) -> str | None:
+    """The first caption line (or a line and the next, for a wrapped title) that is a catalogue
+    title, without its numbering or a 部门：/单位： printed on the same line."""
+    for i, part in enumerate(parts):
+        tail = parts[i + 1] if i + 1 < len(parts) else ""
+        for cand in (part, part + tail if len(tail) <= 4 else part):
+            t = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", cand)
+            t = re.sub(r"^[一二三四五六七八九十]+、", "", t)
+            if t and kind_from_title(t) and TITLE_HINT_RE.search(t):
+                return t
+    return None
 
 
 def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
@@ -143,9 +181,9 @@ def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
         title_parts.append(t)
     plain = [t for t in title_parts if not re.match(r"^[一二三四五六七八九十]+、", t)]
     title = "".join(plain or title_parts)
-    named = [t for t in title_parts if kind_from_title(t)]
-    if named and not kind_from_title(title):
-        title = named[0]  # the title line among header words printed outside the grid
+    if not kind_from_title(title):
+        named = _catalogue_title(title_parts)
+        title = named or title  # the title line among header words printed outside the grid
     if code:
         title = title.replace(code, "")
         if code.endswith("表") and title.endswith(code[:-1]):
@@ -155,10 +193,26 @@ def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
     return code, title, unit
 
 
+def caption_rows(grid: Grid) -> int:
+    """How many leading rows of a grid are its caption (title, code, 部门：, 单位：) drawn inside
+    the ruling, as spreadsheet exports do; 0 when the grid starts with its header."""
+    n = 0
+    for row in grid.rows[:3]:
+        texts = [re.sub(r"\s+", "", c.text) for c in row if c.text.strip()]
+        joined = "".join(texts)
+        if not texts or any(parse_number(t) is not None for t in texts):
+            break
+        if not (CODE_RE.search(joined) or kind_from_title(joined) or UNIT_RE.search(joined)
+                or re.match(r"^(编制|预算)?(部门|单位)(名称)?[:：]", joined)):
+            break
+        n += 1
+    return n
+
+
 def build_table(raw: RawTable, index: int) -> Table:
     code, title, unit = _meta(raw.caption)
     texts = [[c.text for c in row] for g in raw.grids for row in g.rows]
-    ncols = max(len(r) for r in texts)
+    ncols = max((len(r) for r in texts), default=0)
     kind = kind_from_title(title) or kind_from_code(code)
     provisional = kind or ""
     nhead = _header_count(texts, provisional)
@@ -180,6 +234,8 @@ def build_table(raw: RawTable, index: int) -> Table:
                     cell.role = "header"
                     cell.value = None
                 cells.append(cell)
+            if not header:
+                _join_split_code(cells, roles)
             rows.append(Row(cells=cells, page=g.page, bbox=box, header=header))
             i += 1
     if unit is None and raw.caption:

@@ -1,0 +1,188 @@
+"""Tables become facts: one vocabulary between every template's layout and the checks.
+
+Template differences are absorbed here and nowhere else: a header path becomes a canonical
+measure (合计 / 小计 / 本年收入合计 are all 合计; 财政拨款收/入 wrapped is 财政拨款), 类 | 款 | 项 code
+columns are already one code (tables.py), a row holding several label/value groups (收支总表,
+人员经费 | 公用经费 panels) gives one fact per group, and 元 become 万元 with their rounding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.numbers import half_unit
+from schemas.document import Cell, Document, Row, Table
+from schemas.facts import Fact
+
+# (pattern on the compact header, canonical measure); first match wins, most specific first
+MEASURES: tuple[tuple[str, str], ...] = (
+    (r"^其中", "其中"),
+    (r"上年结转|年初结转|结转资金|上年财政拨款资金结转", "上年结转"),
+    (r"结转下年|年末结转", "结转下年"),
+    (r"人员经费", "人员经费"),
+    (r"公用经费", "公用经费"),
+    (r"基本支出", "基本支出"),
+    (r"项目支出", "项目支出"),
+    (r"上缴上级", "上缴上级支出"),
+    (r"对附属单位补助|补助支出", "对附属单位补助支出"),
+    (r"经营支出", "经营支出"),
+    (r"一般公共预算", "一般公共预算"),
+    (r"政府性基金", "政府性基金"),
+    (r"国有资本经营", "国有资本经营"),
+    (r"财政专户", "财政专户"),
+    (r"单位资金", "单位资金"),
+    (r"上级补助", "上级补助收入"),
+    (r"附属单位上缴", "附属单位上缴收入"),
+    (r"事业单位经营收入|^经营收入", "经营收入"),
+    (r"事业收", "事业收入"),
+    (r"其他收入|其他资金", "其他收入"),
+    (r"财政拨款", "财政拨款"),
+    (r"年初预算", "年初预算"),
+    (r"调整(后)?预算|全年预算", "调整预算"),
+    (r"(合计|小计|总计)$", "合计"),
+    (r"决算数?$", "决算数"),
+    (r"预算数?$|执行数$", "预算数"),
+    (r"金额|数额", "金额"),
+)
+PRIOR_RE = re.compile(r"上年(?!结转|财政拨款资金结转)|\d{4}年(执行|预算)数")
+TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
+NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
+LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")
+
+
+def canonical_measure(header: str) -> tuple[str, bool]:
+    """The canonical measure of a printed header path, and whether it is a 其中 column."""
+    parts = [p for p in header.split("/") if p]
+    leaf = re.sub(r"\s+", "", parts[-1]) if parts else ""
+    if leaf.startswith("其中"):
+        return "其中" + leaf[2:].lstrip("：:"), True
+    compact = re.sub(r"\s+|/", "", header)
+    for text in (leaf, compact):
+        for pattern, measure in MEASURES:
+            if re.search(pattern, text):
+                if measure in ("合计", "金额") and text is leaf and compact != leaf:
+                    specific = _specific(compact[: -len(leaf)])
+                    if specific:
+                        return specific, False
+                return measure, False
+    return compact or "金额", False
+
+
+def _specific(parent: str) -> str | None:
+    """A parent header naming a part (财政拨款 / 金额) is that part's amount."""
+    for pattern, measure in MEASURES:
+        if measure in ("合计", "金额", "预算数", "决算数", "其中"):
+            continue
+        if re.search(pattern, parent):
+            return measure
+    return None
+
+
+def subject_name(text: str) -> str:
+    """A row label without spaces, leading numbering, quotes or a trailing （类）/（款）/（项）."""
+    t = re.sub(r"\s+", "", text).replace("“", "").replace("”", "").replace('"', "")
+    t = NUMBERING_RE.sub("", t)
+    t = LEVEL_RE.sub("", t)
+    return t.replace("（", "(").replace("）", ")")
+
+
+def side_of(header: str, label: str) -> str:
+    top = re.sub(r"\s+", "", header).split("/")[0]
+    if re.search(r"收入$|^收入", top) or (not top.endswith("支出") and label.endswith("收入")):
+        return "income"
+    if re.search(r"支出$|^支出", top) or label.endswith("支出"):
+        return "expense"
+    return ""
+
+
+def _value_column(header: str) -> bool:
+    """False for columns that hold labels, codes or line numbers, never amounts."""
+    leaf = header.split("/")[-1] if header else ""
+    return not re.search(r"行次|代码|编码|名称|^项目$|^科目$|^[类款项]$|备注|说明", leaf)
+
+
+@dataclass
+class _Group:
+    code: str | None
+    label: str
+    cells: list[tuple[int, Cell]]
+
+
+def _groups(row: Row) -> list[_Group]:
+    """Label/value groups of one row: a code or label cell starts a group; amounts follow it."""
+    groups: list[_Group] = []
+    current: _Group | None = None
+    for j, cell in enumerate(row.cells):
+        if cell.role == "code":
+            if current is not None and current.cells:
+                groups.append(current)
+                current = None
+            if current is None:
+                current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
+            continue
+        if cell.role in ("label", "text"):
+            if current is not None and not current.cells and not current.label:
+                current.label = cell.text
+                continue
+            if current is not None:
+                groups.append(current)
+            current = _Group(code=None, label=cell.text, cells=[])
+            continue
+        if cell.role == "empty" and current is not None and current.code and not current.label:
+            continue  # the blank 款 / 项 cells of a 类 row
+        if cell.role in ("amount", "empty") and current is not None:
+            current.cells.append((j, cell))
+    if current is not None:
+        groups.append(current)
+    return [g for g in groups if g.cells]
+
+
+def _scale(unit: str | None) -> float:
+    return {"元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(unit or "万元", 1.0)
+
+
+def table_facts(table: Table) -> list[Fact]:
+    """Every figure of one table as facts. Percent cells and counts are left out."""
+    if table.kind.startswith("perf"):
+        return []
+    scale = _scale(table.unit)
+    out: list[Fact] = []
+    for r, row in enumerate(table.rows):
+        if row.header:
+            continue
+        for panel, group in enumerate(_groups(row)):
+            subject = subject_name(group.label)
+            if not subject and not group.code:
+                continue
+            for j, cell in group.cells:
+                if cell.percent:
+                    continue
+                header = table.columns[j] if j < len(table.columns) else ""
+                if not _value_column(header):
+                    continue
+                measure, sub = canonical_measure(header)
+                blank = cell.role == "empty" or cell.value is None
+                value = 0.0 if blank else float(cell.value) * scale
+                dec = cell.decimals if cell.decimals is not None else 0
+                out.append(Fact.model_construct(
+                    table=table.id, kind=table.kind, code=group.code, subject=subject,
+                    measure=measure, header=header, sub_item=sub,
+                    side=side_of(header, subject), panel=panel,
+                    period="prior" if PRIOR_RE.search(re.sub(r"\s+|/", "", header)) else "current",
+                    value=value, half_unit=0.0 if blank else half_unit(dec) * scale,
+                    blank=blank, unit=table.unit or "万元", text=cell.text, page=cell.page,
+                    bbox=cell.bbox, row=r, column=j,
+                ))
+    return out
+
+
+def document_facts(doc: Document) -> list[Fact]:
+    facts: list[Fact] = []
+    for table in doc.tables:
+        facts.extend(table_facts(table))
+    return facts
+
+
+def is_total(subject: str) -> bool:
+    return bool(re.fullmatch(r"(本年|当年)?(收入|支出)?(合计|总计|小计)", subject))
