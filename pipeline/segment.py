@@ -83,6 +83,7 @@ PAGE_NUMBER_RE = re.compile(
     r"^(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|"
     r"\d{1,3}(?:\s*/\s*\d{1,3})?|page\s*\d+(?:\s*of\s*\d+)?)$", re.I)
 MARGIN = 0.07
+NUMBER_MARGIN = 0.15
 
 
 def _page_furniture(pages: list[tuple[PageLayout, list[tuple[int, TextLine]]]]) -> set[tuple[int, int]]:
@@ -92,11 +93,14 @@ def _page_furniture(pages: list[tuple[PageLayout, list[tuple[int, TextLine]]]]) 
     seen: dict[str, list[tuple[int, int]]] = {}
     for page, lines in pages:
         for i, line in lines:
+            text = re.sub(r"\s+", "", line.text)
+            if line.bbox[1] > page.height * (1 - NUMBER_MARGIN) and PAGE_NUMBER_RE.match(text):
+                found.add((page.number, i))  # Word puts page numbers a little higher
+                continue
             top, bottom = line.bbox[3] < page.height * MARGIN, line.bbox[1] > page.height * (
                 1 - MARGIN)
             if not (top or bottom):
                 continue
-            text = re.sub(r"\s+", "", line.text)
             if PAGE_NUMBER_RE.match(text):
                 found.add((page.number, i))
                 continue
@@ -200,6 +204,15 @@ class _Assembler:
         prev = self.raw_tables[-1] if self.raw_tables else None
         if (
             prev is not None
+            and self.last_was_grid
+            and not self.pending
+            and not inner_caption
+            and prev.grids[-1].page == grid.page
+            and 0 <= grid.bbox[1] - prev.grids[-1].bbox[3] < 6
+        ):
+            prev.grids.append(grid)  # a header ruled apart from its body, directly above it
+        elif (
+            prev is not None
             and first_on_page
             and self.last_was_grid
             and not self.pending
@@ -267,7 +280,7 @@ class _Assembler:
         page = self.pending[-1][0]
         start = None
         k = len(lines)
-        while k > 0 and len(lines) - k < 14 and self.pending[k - 1][0] == page:
+        while k > 0 and len(lines) - k < 14 and self.pending[k - 1][0] >= page - 1:
             text = re.sub(r"\s+", "", lines[k - 1])
             if _heading_level(text) == 0 or len(text) > 60 or re.search(r"[。；;]", text):
                 break
