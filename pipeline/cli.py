@@ -171,7 +171,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import evaluate
+    from pipeline.evaluate import LabelError, evaluate
     from pipeline.run import check_file
 
     labels = Path(args.labels)
@@ -188,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return check_file(p).result
     try:
         result = evaluate(labels, root / "samples", checker)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, LabelError) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
         _write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1), None)

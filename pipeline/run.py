@@ -13,7 +13,7 @@ from pipeline.pdf import PdfError
 from pipeline.segment import segment
 from schemas.claims import Claims
 from schemas.document import Document
-from schemas.findings import FileResult, Summary
+from schemas.findings import Coverage, FileResult, Summary, TableSeen
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,23 @@ def summarise(doc: Document, claims: Claims, result: FileResult) -> Summary:
     )
 
 
+def coverage(doc: Document, partial: Coverage) -> Coverage:
+    """Tables recognised and not, beside what the checks recorded (figures, rules not run)."""
+    from pipeline.catalog import KIND_NAMES
+    from pipeline.facts import table_facts
+
+    seen, unknown = [], []
+    for t in doc.tables:
+        if t.kind.startswith("perf"):
+            continue
+        item = TableSeen(id=t.id, kind=t.kind, name=KIND_NAMES.get(t.kind, t.title) if
+                         t.kind != "unknown" else (t.title or "未识别表格"), pages=t.pages,
+                         facts=len(table_facts(t)))
+        (unknown if t.kind == "unknown" else seen).append(item)
+    return partial.model_copy(update={"tables": seen, "unrecognised": unknown,
+                                      "facts": sum(x.facts for x in seen + unknown)})
+
+
 def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
     """Check one report. An unreadable file becomes a failed result, never an exception."""
     try:
@@ -55,4 +72,5 @@ def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
         findings=run_checks(doc, claims),
     )
     result.summary = summarise(doc, claims, result)
+    result.coverage = coverage(doc, result.coverage)
     return CheckRun(result, doc, claims)

@@ -48,6 +48,32 @@ class Summary(_Model):
     projects: int = 0
 
 
+class TableSeen(_Model):
+    id: str
+    kind: str = Field(description="Catalogue kind, or 'unknown'.")
+    name: str = Field(description="Canonical name of the kind, or the printed title.")
+    pages: list[int]
+    facts: int = Field(default=0, description="How many facts the table gave.")
+
+
+class Coverage(_Model):
+    """What was checked and what could not be: a report without findings is only as good as this."""
+
+    tables: list[TableSeen] = Field(default_factory=list, description="Tables recognised by kind.")
+    unrecognised: list[TableSeen] = Field(
+        default_factory=list, description="Tables whose kind is unknown (their facts still count)."
+    )
+    facts: int = 0
+    figures: int = Field(default=0, description="Narrative amounts that name a table subject.")
+    figures_matched: int = Field(default=0, description="Of those, found among the facts.")
+    figures_unmatched: list[str] = Field(
+        default_factory=list, description="Narrative amounts whose subject has no fact (quotes)."
+    )
+    not_applicable: list[str] = Field(
+        default_factory=list, description="Rule groups that could not run, with the reason."
+    )
+
+
 class FileResult(_Model):
     source: str
     status: Literal["ok", "failed"] = "ok"
@@ -57,3 +83,4 @@ class FileResult(_Model):
     pages: int = 0
     findings: list[Finding] = Field(default_factory=list)
     summary: Summary = Field(default_factory=Summary)
+    coverage: Coverage = Field(default_factory=Coverage)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.checks import figures, narrative, perf, reasons, tables  # noqa: F401  (registers)
+from pipeline.checks import (  # noqa: F401  (registers)
+    figures,
+    identities,
+    narrative,
+    perf,
+    reasons,
+    tables,
+)
 from pipeline.checks.base import RULES, Context
+from pipeline.facts import document_facts
 from schemas.claims import Claims
 from schemas.document import Document
 from schemas.findings import SEVERITY_ORDER, Finding
@@ -15,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def run_checks(doc: Document, claims: Claims, only: set[str] | None = None) -> list[Finding]:
     """All findings of all rules (or of the rules named in `only`), deduplicated and sorted."""
-    ctx = Context(doc=doc, claims=claims)
+    ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
     findings: list[Finding] = []
     seen = set()
     for rule in RULES.values():

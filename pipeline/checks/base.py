@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.numbers import format_amount, half_unit
 from schemas.claims import Claim, Claims, Sentence
 from schemas.document import Cell, Document, Row, Table
+from schemas.facts import Fact
 from schemas.findings import Evidence, Finding, Severity
 
 EPS = 1e-9
@@ -18,6 +19,7 @@ EPS = 1e-9
 class Context:
     doc: Document
     claims: Claims
+    facts: list[Fact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

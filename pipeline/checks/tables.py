@@ -10,7 +10,6 @@ from pipeline.checks.base import (
     Figure,
     amount,
     cell_figure,
-    column_heading,
     compare,
     ev_figure,
     find_figure,
@@ -149,76 +148,6 @@ def _column_sums(
 
         yield from _sum_check(rule_id, fig(jt), [fig(j) for j in jps if j < len(row.cells)],
                               f"{name}/{t.columns[jt]}")
-
-
-ROW_SUMS = {
-    "fa02": (r"^本年收入合计$", [r"财政拨款收入", r"上级补助", r"事业收入", r"经营收入",
-                                r"附属单位", r"其他收入"]),
-    "fa03": (r"^本年支出合计$", [r"基本支出", r"项目支出", r"上缴上级", r"经营支出", r"对附属单位"]),
-    "fa05": (r"小计$", [r"基本支出$", r"项目支出$"]),
-    "bu02": (r"本年收入/合计$", [r"本年收入/一般公共预算", r"本年收入/政府性基金", r"本年收入/国有资本",
-                               r"本年收入/财政专户", r"本年收入/单位资金"]),
-    "bu03": (r"/合计$", [r"/基本支出$", r"/项目支出$"]),
-    "bu05": (r"/合计$", [r"/基本支出$", r"/项目支出$"]),
-    "bu06": (r"/合计$", [r"/人员经费$", r"/公用经费$"]),
-}
-
-
-@rule("tbl.row_sum", "error", "收入/支出决算表等：每行合计列等于各分列之和。")
-def check_row_sums(ctx: Context) -> Iterator[Finding]:
-    for kind, (total_re, parts) in ROW_SUMS.items():
-        for t in ctx.doc.tables_of(kind):
-            yield from _column_sums(t, "tbl.row_sum", total_re, parts)
-
-
-HIERARCHY_KINDS = ("fa02", "fa03", "fa05", "bu02", "bu03", "bu05")
-
-
-@rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和。")
-def check_hierarchy(ctx: Context) -> Iterator[Finding]:
-    for kind in HIERARCHY_KINDS:
-        for t in ctx.doc.tables_of(kind):
-            yield from _hierarchy(t)
-
-
-def _hierarchy(t: Table) -> Iterator[Finding]:
-    rows = []
-    total_row = None
-    for row in t.data_rows():
-        code = next((c.text for c in row.cells if c.role == "code"), None)
-        if code:
-            rows.append((code, row))
-        elif any(norm(c.text) == "合计" for c in row.cells):
-            total_row = row
-    amount_cols = sorted({j for _, r in rows for j, c in enumerate(r.cells) if c.role == "amount"})
-
-    def fig(row, j, name) -> Figure:
-        return cell_figure(t, row, row.cells[j], name, column_heading(t, j))
-
-    def name_of(code, row):
-        label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
-        return f"{code} {label}".strip()
-
-    for j in amount_cols:
-        for code, row in rows:
-            children = [(c, r) for c, r in rows if len(c) == len(code) + 2 and c.startswith(code)]
-            if not children or j >= len(row.cells):
-                continue
-            yield from _sum_check(
-                "tbl.hierarchy",
-                fig(row, j, name_of(code, row)),
-                [fig(r, j, name_of(c, r)) for c, r in children if j < len(r.cells)],
-                f"{name_of(code, row)}/{t.columns[j] if j < len(t.columns) else ''}",
-            )
-        if total_row is not None and j < len(total_row.cells):
-            classes = [(c, r) for c, r in rows if len(c) == 3]
-            if classes:
-                yield from _sum_check(
-                    "tbl.hierarchy",
-                    fig(total_row, j, "合计"),
-                    [fig(r, j, name_of(c, r)) for c, r in classes if j < len(r.cells)],
-                    f"合计/{t.columns[j] if j < len(t.columns) else ''}",
-                )
 
 
 @rule("tbl.fa06", "error", "基本支出决算明细表：人员经费合计=301+303，公用经费合计=其余各类，各类=所属款之和。")
