@@ -38,10 +38,15 @@ class Para:
     block: int = -1
     last_page: int = 0
     last_x1: float = 0.0
+    last_y1: float = 0.0
 
 
 def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _line_height(line: TextLine) -> float:
+    return max(line.bbox[3] - line.bbox[1], 6.0)
 
 
 def _line_text(line: TextLine) -> str:
@@ -125,6 +130,7 @@ class _Assembler:
         self.in_toc = False
         self.notes_open: RawTable | None = None
         self.title_lines: list[str] = []
+        self.right_edges: dict[int, float] = {}
 
     def run(self) -> None:
         pages = [(page, find_grids(page)) for page in self.pages]
@@ -331,6 +337,7 @@ class _Assembler:
             if page_no == prev.page:
                 prev.bbox = _union(prev.bbox, line.bbox)
             prev.last_page, prev.block, prev.last_x1 = page_no, line.block, line.bbox[2]
+            prev.last_y1 = line.bbox[3]
             return
         self.paras.append(
             Para(
@@ -341,15 +348,30 @@ class _Assembler:
                 block=line.block,
                 last_page=page_no,
                 last_x1=line.bbox[2],
+                last_y1=line.bbox[3],
             )
         )
 
     def _joins(self, prev: Para, page_no: int, line: TextLine) -> bool:
-        """Lines of one text block form a paragraph; so does a paragraph cut by a page break."""
+        """Lines of one text block form a paragraph; so does a line that follows a full line
+        closely (Word exports give every line a block of its own), and a paragraph cut by a
+        page break."""
+        full = prev.last_x1 >= self._right_edge(prev.last_page) - 2 * _line_height(line)
         if page_no == prev.last_page:
-            return line.block == prev.block
-        page = self.pages[prev.last_page - 1]
-        return prev.last_x1 >= page.width * 0.86 and not prev.text.endswith("。")
+            if line.block == prev.block:
+                return True
+            gap = line.bbox[1] - prev.last_y1
+            return full and 0 <= gap < 1.6 * _line_height(line) and not prev.text.endswith("。")
+        return full and not prev.text.endswith("。")
+
+    def _right_edge(self, page_no: int) -> float:
+        """Where full lines of body text end on a page: the right edge of its longest lines."""
+        if page_no not in self.right_edges:
+            page = self.pages[page_no - 1]
+            ends = sorted(ln.bbox[2] for ln in page.lines if len(ln.text.strip()) >= 12)
+            self.right_edges[page_no] = ends[int(0.9 * (len(ends) - 1))] if len(ends) >= 3 else \
+                page.width * 0.86
+        return self.right_edges[page_no]
 
     def sections(self) -> list[Section]:
         sections: list[Section] = []

@@ -12,13 +12,16 @@ from pipeline.catalog import (
     kind_from_header,
     kind_from_title,
 )
-from pipeline.grid import Grid
+from pipeline.grid import Grid, GridCell
 from pipeline.numbers import clean_text, parse_number
 from schemas.document import Cell, Row, Table
 
 SUBJECT_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 UNIT_RE = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
-EMPTY_RE = re.compile(r"本表无数据|无数据|本表为空|为空表|无此项|本年度无|未发生")
+EMPTY_RE = re.compile(
+    r"本表无数据|无数据|本表为空|为空表|此表为空|无此项|本年度无|未发生|无相关收支|"
+    r"没有.{0,24}(收入|支出|收支|安排|数据)|无.{0,16}(收入|支出|收支|安排|项目)"
+)
 
 
 @dataclass
@@ -130,7 +133,12 @@ def _join_split_code(cells: list[Cell], roles: list[str | None]) -> None:
     if len(idx) < 2:
         return
     parts = [re.sub(r"\s+", "", cells[j].text) for j in idx]
-    if not parts[0] or not all(re.fullmatch(r"\d*", p) for p in parts):
+    if not all(re.fullmatch(r"\d*", p) for p in parts):
+        for j in idx:  # the 类 | 款 | 项 heading row itself, or words
+            if cells[j].role == "code":
+                cells[j].role = "text"
+        return
+    if not parts[0]:
         return
     joined = parts[0]
     for p in parts[1:]:
@@ -209,7 +217,41 @@ def caption_rows(grid: Grid) -> int:
     return n
 
 
+def _align(grids: list[Grid]) -> None:
+    """Continuation grids ruled with other columns than the first (codes in one column on one
+    page, over 类 | 款 | 项 on the other) are laid onto the first grid's columns by position."""
+    xs = grids[0].xs
+    for g in grids[1:]:
+        if len(g.xs) == len(xs):
+            continue
+        for r, row in enumerate(g.rows):
+            box = g.row_boxes[r]
+            new = [GridCell("", (xs[j], box[1], xs[j + 1], box[3])) for j in range(len(xs) - 1)]
+            for cell in row:
+                if not cell.text:
+                    continue
+                x0, x1 = cell.bbox[0], cell.bbox[2]
+                overlaps = [min(x1, xs[j + 1]) - max(x0, xs[j]) for j in range(len(xs) - 1)]
+                j = max(range(len(overlaps)), key=lambda k: overlaps[k])
+                while j < len(new) - 1 and new[j].text:
+                    j += 1
+                new[j] = GridCell(cell.text, cell.bbox)
+            g.rows[r] = new
+        g.xs = list(xs)
+
+
+def _split_code_columns(texts: list[list[str]]) -> list[int]:
+    """Columns whose header or first rows read 类 | 款 | 项 (split subject codes)."""
+    for row in texts[:6]:
+        cells = [re.sub(r"\s+", "", t) for t in row]
+        for j in range(len(cells) - 2):
+            if cells[j:j + 3] == ["类", "款", "项"]:
+                return [j, j + 1, j + 2]
+    return []
+
+
 def build_table(raw: RawTable, index: int) -> Table:
+    _align(raw.grids)
     code, title, unit = _meta(raw.caption)
     texts = [[c.text for c in row] for g in raw.grids for row in g.rows]
     ncols = max((len(r) for r in texts), default=0)
@@ -220,6 +262,8 @@ def build_table(raw: RawTable, index: int) -> Table:
     if not kind:
         kind = kind_from_header(" ".join(" ".join(r) for r in texts[:3])) or "unknown"
     roles = [_column_role(h) for h in columns]
+    for j in _split_code_columns(texts):
+        roles[j] = "split_code"
     rows: list[Row] = []
     i = 0
     for g in raw.grids:
@@ -256,7 +300,8 @@ def build_table(raw: RawTable, index: int) -> Table:
         header_rows=nhead,
         columns=columns,
         notes=notes,
-        empty_statement=any(EMPTY_RE.search(n) for n in notes),
+        empty_statement=any(EMPTY_RE.search(n) for n in notes + raw.caption + [
+            c.text for row in rows for c in row.cells if not c.value]),
         caption=[clean_text(c) for c in raw.caption],
         rows=rows,
     )

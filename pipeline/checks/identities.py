@@ -130,28 +130,41 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
     return sums
 
 
-def row_sums(facts: list[Fact]) -> dict[int, list[_Sum]]:
-    """Per 合计 column of one table: each row's total against the columns after it."""
+def row_sums(facts: list[Fact]) -> dict[tuple[int, bool], list[_Sum]]:
+    """Per 合计 column of one table: each row's total against the columns after it, read two ways
+    (with and without 上年结转 / 年初预算 columns, which some templates add in and others not)."""
     rows: dict[tuple[int, int], list[Fact]] = defaultdict(list)
     for f in facts:
         rows[(f.row, f.panel)].append(f)
-    out: dict[int, list[_Sum]] = defaultdict(list)
+    out: dict[tuple[int, bool], list[_Sum]] = defaultdict(list)
     for group in rows.values():
         group.sort(key=lambda f: f.column)
         for i, f in enumerate(group):
             if f.measure != "合计" or f.sub_item:
                 continue
-            parts = []
+            following = []
             for g in group[i + 1:]:
                 if g.measure == "合计":
                     break
-                if g.sub_item or g.measure.startswith(NOT_ADDENDS) or g.period != f.period:
-                    continue
-                parts.append(g)
-            if len(parts) >= 2:
-                label = " ".join(x for x in (f.code or "", f.subject) if x)
-                out[f.column].append(_Sum(f, parts, f"{label}/{f.header}"))
+                if not g.sub_item and g.period == f.period:
+                    following.append(g)
+            label = " ".join(x for x in (f.code or "", f.subject) if x)
+            for strict in (False, True):
+                parts = [g for g in following
+                         if not (strict and g.measure.startswith(NOT_ADDENDS))]
+                if len(parts) >= 2:
+                    out[(f.column, strict)].append(_Sum(f, parts, f"{label}/{f.header}"))
     return out
+
+
+def _best_reading(readings: dict[tuple[int, bool], list[_Sum]]) -> list[list[_Sum]]:
+    """Per total column, the reading of its parts that holds on most rows."""
+    best: dict[int, list[_Sum]] = {}
+    for (col, _strict), sums in readings.items():
+        ok = sum(s.verdict().ok for s in sums)
+        if col not in best or ok > sum(s.verdict().ok for s in best[col]):
+            best[col] = sums
+    return list(best.values())
 
 
 @rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和。")
@@ -163,5 +176,62 @@ def check_hierarchy(ctx: Context) -> Iterator[Finding]:
 @rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）。")
 def check_row_sums(ctx: Context) -> Iterator[Finding]:
     for facts in _by_table(ctx.facts).values():
-        for sums in row_sums(facts).values():
+        for sums in _best_reading(row_sums(facts)):
             yield from _findings(ctx, "tbl.row_sum", _gated(sums))
+
+
+# -- across tables ----------------------------------------------------------------------------
+
+# (table kind, measures, side) whose 类 figures must equal those of the second table, by subject.
+# The first side lists spending by 类 in a 收支总表; the second is the spending table's total.
+SUBJECT_PAIRS: tuple[tuple[tuple[str, tuple[str, ...], str], tuple[str, tuple[str, ...]]], ...] = (
+    (("fa04", ("一般公共预算",), "expense"), ("fa05", ("合计",))),
+    (("fa01", ("决算数", "金额", "合计"), "expense"), ("fa03", ("合计",))),
+    (("bu04", ("一般公共预算",), "expense"), ("bu05", ("合计",))),
+    (("bu01", ("预算数", "金额", "合计"), "expense"), ("bu03", ("合计",))),
+)
+
+
+def _class_figures(facts: list[Fact], kind: str, measures: tuple[str, ...], side: str | None
+                   ) -> dict[str, Fact]:
+    """Per 类 name, its figure in the first of `measures` the table has (current year)."""
+    out: dict[str, Fact] = {}
+    for measure in measures:
+        for f in facts:
+            if (f.kind != kind or f.measure != measure or f.period != "current" or f.sub_item
+                    or (side and f.side != side)):
+                continue
+            if f.code and len(f.code) != 3:
+                continue
+            if not f.subject.endswith("支出") or is_total(f.subject):
+                continue
+            out.setdefault(f.subject, f)
+        if out:
+            return out
+    return out
+
+
+@rule("x.subjects", "error", "表间一致：收支总表与支出表、财政拨款收支总表与一般公共预算支出表的各类支出相等。")
+def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
+    tables = {t.id: t for t in ctx.doc.tables}
+    for (ka, ma, side), (kb, mb) in SUBJECT_PAIRS:
+        a = _class_figures(ctx.facts, ka, ma, side)
+        b = _class_figures(ctx.facts, kb, mb, None)
+        for name, fa in a.items():
+            fb = b.get(name)
+            if fb is None:
+                continue  # not in the other table as read: not checkable, never a zero
+            tol = fa.half_unit + fb.half_unit
+            v = compare(fa.value, 4, fb.value, tol)
+            if v.ok:
+                continue
+            ta, tb = tables[fa.table], tables[fb.table]
+            na, nb = ta.code or ta.title or ta.id, tb.code or tb.title or tb.id
+            yield finding(
+                "x.subjects",
+                f"“{name}”：{na}为{amount(fa.value)}，{nb}为{amount(fb.value)}，两者应相等。",
+                [_evidence(fa, ta), _evidence(fb, tb)],
+                stated=round(_to_printed(fa, fa.value), 2), expected=round(_to_printed(fb, fb.value), 2),
+                unit=fa.unit, section=f"{na}与{nb}",
+                severity=severity_for(v, "error"),
+            )

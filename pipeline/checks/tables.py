@@ -216,6 +216,31 @@ def check_fa10(ctx: Context) -> Iterator[Finding]:
 EMPTY_KINDS = ("fa07", "fa08", "bu07", "bu08", "bu09", "bu10", "bu11", "bu13")
 
 
+FUND_WORDS = {"fa07": "政府性基金", "fa08": "国有资本", "bu07": "政府性基金", "bu08": "政府性基金",
+              "bu09": "国有资本", "bu10": "三公", "bu11": "机关运行", "bu13": "结转"}
+
+
+ZERO_RE = re.compile(r"(?<![\d.,])0(?:\.0+)?\s*万?元")
+
+
+def _explained_nearby(ctx: Context, t: Table) -> bool:
+    """A statement printed beside the table but read as narrative (below it, on its pages), or
+    one in the narrative that names the table's fund and says there is none."""
+    from pipeline.tables import EMPTY_RE
+
+    pages = set(t.pages) | {t.pages[-1] + 1}
+    word = FUND_WORDS.get(t.kind, "")
+    for s in ctx.doc.sections:
+        for b in [*s.blocks, *([] if s.blocks else [])]:
+            if EMPTY_RE.search(b.text) and (b.page in pages or (word and word in b.text)):
+                return True
+            if word and word in b.text and ZERO_RE.search(b.text):
+                return True  # 政府性基金支出预算支出0万元
+        if word and word in s.title and EMPTY_RE.search(s.title):
+            return True
+    return False
+
+
 @rule("tbl.empty_statement", "warning", "无数据的表应注明“本表无数据”等说明。")
 def check_empty_statement(ctx: Context) -> Iterator[Finding]:
     from schemas.findings import Evidence
@@ -226,7 +251,7 @@ def check_empty_statement(ctx: Context) -> Iterator[Finding]:
         has_value = any(
             c.role == "amount" and c.value for r in t.data_rows() for c in r.cells
         )
-        if not has_value and not t.empty_statement:
+        if not has_value and not t.empty_statement and not _explained_nearby(ctx, t):
             yield finding(
                 "tbl.empty_statement",
                 f"{table_name(t)}{t.title}没有数据，但未注明“本表无数据”或说明原因。",
@@ -262,24 +287,6 @@ def check_cross_totals(ctx: Context) -> Iterator[Finding]:
     public = _fig(ctx, "fa06", r"^公用经费合计$")
     if basic and personnel and public:
         yield from _sum_check("x.totals", basic, [personnel, public], "合计/基本支出（对06表人员经费与公用经费）")
-
-
-@rule("x.subjects", "error", "表间一致：04表与05表、01表与03表各类支出相等。")
-def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
-    pairs = [("fa04", r"一般公共预算", "fa05", r"小计$"), ("fa01", None, "fa03", r"本年支出合计")]
-    for ka, ca, kb, cb in pairs:
-        ta, tb = ctx.doc.table(ka), ctx.doc.table(kb)
-        if ta is None or tb is None:
-            continue
-        for fa in _labelled(ta, rf"^[{CN}]+、.*支出$") if ca is None else _labelled_col(ta, ca):
-            name = re.sub(rf"^[{CN}]+、", "", norm(fa.label))
-            fb = find_figure(tb, rf"^{re.escape(name)}$", cb)
-            if fb is None:
-                if fa.value:
-                    fb = Figure(0.0, None, "（无此科目）", tb.pages[0], tb.rows[0].bbox, name, cb, tb)
-                else:
-                    continue
-            yield from _equal_check("x.subjects", fa, fb, f"“{name}”")
 
 
 def _labelled_col(t: Table, col_re: str) -> list[Figure]:
