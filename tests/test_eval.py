@@ -6,7 +6,6 @@ from pipeline.evaluate import evaluate, load_labels
 from pipeline.run import check_file
 
 
-
 def _samples(result):
     return [d for d in result.docs if (ROOT / "samples" / d.source).exists()]
 
