@@ -198,6 +198,7 @@ def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
             title = title[: -len(code) + 1]
         title = re.sub(r"(公开\d{1,2})?表?$" if title.endswith("公开" + code[2:-1]) else r"$^", "", title)
     title = re.sub(r"^[一二三四五六七八九十]+、", "", title).strip()
+    title = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", title) or title
     return code, title, unit
 
 

@@ -139,6 +139,16 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
 
 @rule("nar.table_figure", "error", "情况说明中的金额、数量应与对应表格数一致。")
 def check_table_figures(ctx: Context) -> Iterator[Finding]:
+    seen: set[tuple[int, float]] = set()
+    for f in _template_figures(ctx):
+        seen.add((f.evidence[0].page, f.stated or 0.0))
+        yield f
+    for f in subject_figures(ctx):
+        if (f.evidence[0].page, f.stated or 0.0) not in seen:
+            yield f
+
+
+def _template_figures(ctx: Context) -> Iterator[Finding]:
     for s in narrative(ctx):
         text = norm(s.text)
         for ref in REFS:
@@ -160,6 +170,8 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
                 verdict = compare(num.value, num.decimals, expected, table_tol)
                 if verdict.ok:
                     continue
+                if not ref.count and stated_elsewhere(ctx, num.value, m.group(0)):
+                    continue
                 what = ref.what.replace("{name}", name or "")
                 unit = "" if ref.count else "万元"
                 shown = (lambda v: f"{v:g}") if ref.count else (lambda v: amount(v))
@@ -177,3 +189,135 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+
+
+# -- any template: a narrative amount that names a table subject, against that subject's facts --
+
+LEVEL_MARK_RE = re.compile(r"[（(](类|款|项)[)）]")
+LEVEL_DIGITS = {"类": 3, "款": 5, "项": 7}
+TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
+MIN_NAME = 4  # a subject name this long or longer is specific enough to look up
+
+
+@dataclass
+class SubjectClaim:
+    """A narrative amount resolved to a table subject: its leaf name, level and parent words."""
+
+    name: str
+    level: str | None
+    prefix: str
+
+
+def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
+    """The table subject a claim's wording names: the longest fact subject the wording ends with
+    (before a （类）/（款）/（项） mark and a trailing 支出/预算 word), and the words before it."""
+    text = norm(subject).replace("“", "").replace("”", "")
+    text = re.sub(r"^\d+[.、．]", "", text)
+    marks = list(LEVEL_MARK_RE.finditer(text))
+    level = marks[-1].group(1) if marks else None
+    if marks:
+        text = text[: marks[-1].start()]
+    text = LEVEL_MARK_RE.sub("", text)
+    text = re.sub(r"(科目|预算数|预算|决算数|决算|安排|为|共|合计)+$", "", text)
+    best = None
+    for name in names:
+        if len(name) >= MIN_NAME and text.endswith(name) and (best is None or len(name) > len(best)):
+            best = name
+    if best is None and text.endswith("支出"):
+        for name in names:
+            if len(name) >= MIN_NAME and text[:-2].endswith(name.removesuffix("支出")) and \
+                    name.endswith("支出") and (best is None or len(name) > len(best)):
+                best = name
+    if best is None:
+        return None
+    prefix = text[: len(text) - len(best)] if text.endswith(best) else text
+    return SubjectClaim(best, level, prefix)
+
+
+def _subject_candidates(ctx: Context, sc: SubjectClaim):
+    """Current-year total facts of that subject, narrowed by level and by the parent named."""
+    out = []
+    by_code = {}
+    for f in ctx.facts:
+        if f.code and f.code not in by_code:
+            by_code[f.code] = f.subject
+    for f in ctx.facts:
+        if f.subject != sc.name or f.period != "current" or f.sub_item:
+            continue
+        if f.measure not in TOTAL_MEASURES:
+            continue
+        if sc.level and f.code and len(f.code) != LEVEL_DIGITS[sc.level]:
+            continue
+        if sc.prefix and f.code and len(f.code) > 3:
+            parent = by_code.get(f.code[:-2], "")
+            if parent and not norm(sc.prefix).endswith(parent) and parent not in sc.prefix:
+                continue
+        out.append(f)
+    return out
+
+
+def subject_figures(ctx: Context) -> Iterator[Finding]:
+    """Narrative amounts naming a table subject, compared with every current-year total of that
+    subject: a match with any is agreement; a mismatch is reported only when those facts agree
+    among themselves (otherwise the wording does not say which one it restates)."""
+    from pipeline.checks.narrative import wan
+
+    names = {f.subject for f in ctx.facts if f.subject and not f.blank}
+    stats = ctx.coverage
+    for s in narrative(ctx):
+        for c in s.claims:
+            if c.kind != "amount" or c.unit not in ("万元", "元", "亿元"):
+                continue
+            sc = resolve_subject(c.subject, names)
+            if sc is None:
+                continue
+            cands = _subject_candidates(ctx, sc)
+            if not cands:
+                stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}")
+                continue
+            stats.figures += 1
+            value = wan(c)
+            verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
+            if any(v.ok for v in verdicts):
+                stats.figures_matched += 1
+                continue
+            values = {round(f.value, 2) for f in cands}
+            if len(values) > 1:
+                stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}（多处表数不同）")
+                continue
+            fact = cands[0]
+            v = verdicts[0]
+            yield finding(
+                "nar.table_figure",
+                f"情况说明所述“{sc.name}”为{c.text}，表中为{amount(fact.value)}"
+                f"（{fact.code or ''}{fact.subject}，{fact.header or fact.measure}）。",
+                [ev_sentence(s, c), _fact_evidence(ctx, fact)],
+                stated=c.value,
+                expected=round(fact.value * (1e4 if c.unit == "元" else 1.0), 6),
+                unit=c.unit,
+                section=s.section,
+                severity=severity_for(v, "error"),
+            )
+
+
+def _fact_evidence(ctx: Context, fact):
+    from schemas.findings import Evidence
+
+    t = next(t for t in ctx.doc.tables if t.id == fact.table)
+    label = " ".join(x for x in (fact.code or "", fact.subject) if x)
+    return Evidence(page=fact.page, source="table",
+                    text=" / ".join(x for x in (label, fact.header) if x),
+                    table=t.code or t.title or t.id, bbox=fact.bbox, value=fact.text or "空白")
+
+
+def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
+    """A figure printed in some table as a total or under the subject the narrative names: the
+    narrative restates that figure, not the one a template phrase pointed at."""
+    key = norm(subject)
+    for f in ctx.facts:
+        if f.blank or abs(f.value - value) > f.half_unit + 0.005 + 1e-9:
+            continue
+        if re.fullmatch(r"(本年|当年)?(收入|支出)?(合计|总计|小计)", f.subject) or (
+                f.subject and (f.subject in key or key.endswith(f.subject))):
+            return True
+    return False

@@ -85,7 +85,9 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
         unit = s.total.unit
         stated = _to_printed(s.total, s.total.value)
         expected = _to_printed(s.total, s.expected)
-        names = "、".join((p.code or p.subject or p.header) for p in s.parts[:6])
+        same_row = all(p.row == s.total.row for p in s.parts)
+        names = "、".join((p.header.split("/")[-1] if same_row else p.code or p.subject)
+                         for p in s.parts[:6])
         names += "等" if len(s.parts) > 6 else ""
         yield finding(
             rule_id,

@@ -248,6 +248,25 @@ def _share_base(ctx: Context, sentences: list[Sentence], i: int, c: Claim):
     return None, None
 
 
+def _fits_other_total(part: Claim, share: Claim, head: Claim | None,
+                      sentences: list[Sentence], i: int) -> bool:
+    """The share fits another total stated in the head's sentence (总支出 against 本年支出)."""
+    for prev in [sentences[i], *_prev_sentences(sentences, i, 8)]:
+        if head is not None and head not in prev.claims:
+            continue
+        for cl in prev.claims:
+            if cl is part or cl is head or not _money(cl) or cl.kind != "amount":
+                continue
+            if wan(cl) <= wan(part):
+                continue
+            iv = ratio_interval(wan(part), wan_tol(part), wan(cl), wan_tol(cl))
+            if iv is not None and compare_pct(share.value, share.decimals, iv).ok:
+                return True
+        if head is not None:
+            return False
+    return False
+
+
 @rule("nar.share", "error", "占比应等于该项金额 ÷ 所属总额。")
 def check_share(ctx: Context) -> Iterator[Finding]:
     sentences = narrative(ctx)
@@ -269,7 +288,7 @@ def check_share(ctx: Context) -> Iterator[Finding]:
             if interval is None:
                 continue
             v = compare_pct(c.value, c.decimals, interval)
-            if v.ok:
+            if v.ok or _fits_other_total(part, c, head, sentences, i):
                 continue
             expected = sum(interval) / 2
             yield finding(
@@ -308,7 +327,8 @@ def _segments(tail: str) -> list[tuple[int, int]]:
     """Spans of the items after 其中: numbered (1. 2.); the following paragraphs when 其中 ends
     its paragraph (items end with ；, the last with 。); else split at ；, 、 or ，."""
     marks = [m.end() for m in NUMBERED_RE.finditer(tail)]
-    if len(marks) >= 2:
+    if len(marks) >= 2 and not tail[: marks[0] - 2].strip(" \n：:"):
+        # a numbered list right after 其中; numbers further on start other paragraphs
         return [(a, b) for a, b in zip(marks, [*marks[1:], len(tail)], strict=True)]
     if tail.startswith("\n"):
         spans, start = [], 1
@@ -364,6 +384,8 @@ def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
         if not heads:
             continue
         head, head_s = heads[-1]
+        # another total stated beside the head (支出预算490.8万元（本年支出预算415.8万元）)
+        alternatives = [c for c, s in heads if s is head_s and c is not head]
         items = _items(tail, tail_start, spans, claims, unit_ok, head)
         if len(items) < 2:
             continue
@@ -378,6 +400,10 @@ def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
         )
         tol = (wan_tol(head) + sum(wan_tol(c) for c, _ in items)) if money else 0.0
         verdict = compare(total, head.decimals if money else 0, parts, tol)
+        if not verdict.ok and any(
+            compare(wan(a), a.decimals, parts, tol + wan_tol(a)).ok for a in alternatives if money
+        ):
+            continue
         if not verdict.ok:
             problems.append((label, head, head_s, items, total, parts, verdict))
     if not problems:
@@ -424,6 +450,10 @@ def _key(subject: str) -> str:
     return key
 
 
+def _in_facts(ctx: Context, value: float) -> bool:
+    return any(abs(f.value - value) <= f.half_unit + 0.005 + 1e-9 for f in ctx.facts if not f.blank)
+
+
 @rule("nar.restated", "warning", "同一事项在情况说明中多次出现时金额应一致。")
 def check_restated(ctx: Context) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str | None], list[tuple[Claim, Sentence]]] = defaultdict(list)
@@ -440,6 +470,9 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
         if len(values) < 2:
             continue
         common, _ = values.most_common(1)[0]
+        in_tables = [v for v in values if _in_facts(ctx, v)]
+        if len(in_tables) == 1:
+            common = in_tables[0]  # the value the tables print is the one to keep
         for c, s in items:
             if round(wan(c), 6) == common:
                 continue
