@@ -40,6 +40,9 @@ def _classify(prefix: str, unit: str) -> tuple[str, str | None]:
         m = CHANGE_VERB_RE.search(tail)
         if m:
             return "growth", _direction(m.group(1))
+        m = re.search(r"(降幅|减幅|下降幅度|增幅|涨幅|增长幅度)(?:为|是|达)?$", tail)
+        if m:
+            return "growth", "down" if m.group(1)[0] in "降减下" else "up"
         return "rate", None
     if unit in ("万元", "亿元", "元"):
         m = CHANGE_VERB_RE.search(tail)

@@ -326,6 +326,8 @@ class _Assembler:
     def _add_line(self, page_no: int, line: TextLine) -> None:
         text = _line_text(line)
         level = _heading_level(text)
+        if level and self._runs_on(page_no, line, text):
+            level = None  # "3．住房保障（类）支出3894.09万元，主要用于…" fills the line: a paragraph
         prev = self.paras[-1] if self.paras else None
         if (
             prev is not None
@@ -363,6 +365,14 @@ class _Assembler:
             gap = line.bbox[1] - prev.last_y1
             return full and 0 <= gap < 1.6 * _line_height(line) and not prev.text.endswith("。")
         return full and not prev.text.endswith("。")
+
+    def _runs_on(self, page_no: int, line: TextLine, text: str) -> bool:
+        """A numbered line that reaches the right edge with a figure in it and no closing
+        punctuation is the first line of a paragraph, not a heading."""
+        if line.bbox[2] < self._right_edge(page_no) - 2 * _line_height(line):
+            return False
+        return bool(re.search(r"\d[\d,.]*\s*(万元|元|%)", text)) and not re.search(
+            r"[：:。]$", text)
 
     def _right_edge(self, page_no: int) -> float:
         """Where full lines of body text end on a page: the right edge of its longest lines."""

@@ -264,7 +264,8 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
 
     names = {f.subject for f in ctx.facts if f.subject and not f.blank}
     stats = ctx.coverage
-    for s in narrative(ctx):
+    sentences = narrative(ctx)
+    for i, s in enumerate(sentences):
         for c in s.claims:
             if c.kind != "amount" or c.unit not in ("万元", "元", "亿元"):
                 continue
@@ -283,6 +284,12 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
                 continue
             values = {round(f.value, 2) for f in cands}
             if len(values) > 1:
+                scoped = [f for f in cands if f.kind in _scope_kinds(sentences, i)]
+                if scoped and len({round(f.value, 2) for f in scoped}) == 1:
+                    cands = scoped
+                    values = {round(cands[0].value, 2)}
+                    verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
+            if len(values) > 1:
                 stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}（多处表数不同）")
                 continue
             fact = cands[0]
@@ -298,6 +305,27 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
                 section=s.section,
                 severity=severity_for(v, "error"),
             )
+
+
+# the funds a passage is about, from its nearest words, and the tables that hold them
+SCOPES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("一般公共预算", frozenset({"bu05", "fa05", "bu06", "fa06"})),
+    ("财政拨款", frozenset({"bu04", "bu05", "bu14", "bu15", "fa04", "fa05", "fa11"})),
+    ("收入", frozenset({"bu02", "fa02"})),
+    ("支出", frozenset({"bu03", "fa03"})),
+)
+
+
+def _scope_kinds(sentences, i: int, back: int = 15) -> frozenset[str]:
+    """Table kinds of the funds the passage around sentence i speaks of: the nearest sentence
+    (this one first, then back to the lead that announces the list) naming a fund."""
+    for k in range(i, max(-1, i - back), -1):
+        text = sentences[k].section.split(" > ")[-1] + sentences[k].text if k == i else \
+            sentences[k].text
+        for word, kinds in SCOPES:
+            if word in text and (k != i or word in ("一般公共预算", "财政拨款")):
+                return kinds
+    return frozenset()
 
 
 def _fact_evidence(ctx: Context, fact):
