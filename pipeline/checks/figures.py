@@ -196,6 +196,7 @@ def _template_figures(ctx: Context) -> Iterator[Finding]:
 LEVEL_MARK_RE = re.compile(r"[（(](类|款|项)[)）]")
 LEVEL_DIGITS = {"类": 3, "款": 5, "项": 7}
 TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
+CHANGE_WORD_RE = re.compile(r"(增加|减少|增长|下降|节约|调增|调减|新增|压减|核减|追加)")
 MIN_NAME = 4  # a subject name this long or longer is specific enough to look up
 
 
@@ -269,6 +270,8 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
         for c in s.claims:
             if c.kind != "amount" or c.unit not in ("万元", "元", "亿元"):
                 continue
+            if CHANGE_WORD_RE.match(norm(c.subject)):
+                continue  # 增加基本支出844.15万元: a change, worded verb first
             sc = resolve_subject(c.subject, names)
             if sc is None:
                 continue

@@ -30,9 +30,15 @@ CN = "一二三四五六七八九十"
 MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 
 
+# parts that restate no figures: 概况 and the tables part come before the 情况说明, 名词解释 and
+# 附件 after it (a part heading wrapped over two lines is cut short, so 说明 may be missing)
+NOT_NARRATIVE_RE = re.compile(r"^第[一二]部分|^第[四五六七]部分.*(名词解释|附件|附表)|.*名词解释")
+
+
 def narrative(ctx: Context) -> list[Sentence]:
     """Sentences of the explanatory part (情况说明), where figures restate the tables."""
-    return [s for s in ctx.claims.sentences if "情况说明" in s.part or "说明" in s.part]
+    return [s for s in ctx.claims.sentences if "说明" in s.part or (
+        s.part.startswith("第") and not NOT_NARRATIVE_RE.match(s.part))]
 
 
 def wan(claim: Claim) -> float:
@@ -80,7 +86,10 @@ def _growth_pairs(ctx: Context) -> Iterator[tuple[Sentence, Claim, Claim | None,
                 nxt.start - ch.start - len(ch.text) < 10) else None
             cands = [c for c in reversed(s.claims[:k]) if c.kind == "amount" and _money(c)]
             for p in _prev_sentences(sentences, i):
-                cands += [c for c in reversed(p.claims) if c.kind == "amount" and _money(c)]
+                # an amount whose own change follows it in its sentence is not this change's base
+                cands += [c for j, c in reversed(list(enumerate(p.claims)))
+                          if c.kind == "amount" and _money(c)
+                          and not any(x.kind == "change" for x in p.claims[j + 1:])]
             subject = ch.subject
             if subject:
                 matched = [c for c in cands if c.subject.endswith(subject) or subject in c.subject]
@@ -307,7 +316,8 @@ def check_share(ctx: Context) -> Iterator[Finding]:
 # -- breakdowns: the parts after 其中 add up to the total ------------------------------------
 
 NESTED_RE = re.compile(r"主要包括|包括|主要是|主要用于|其中")
-NUMBERED_RE = re.compile(r"(?:(?<=^)|(?<=[：:；;。，,\s\n]))[1-9][.、．](?!\d)")
+NUMBERED_RE = re.compile(
+    r"(?:(?<=^)|(?<=[：:；;。，,\s\n]))(?:[1-9][.、．](?!\d)|[（(][1-9][)）])")
 
 
 def _section_stream(sentences: list[Sentence]) -> tuple[str, list[tuple[int, Claim, Sentence]]]:
@@ -323,13 +333,35 @@ def _section_stream(sentences: list[Sentence]) -> tuple[str, list[tuple[int, Cla
     return text, claims
 
 
+def _numbered_marks(tail: str) -> list[tuple[int, int]]:
+    """(start, end) of the marks 1. 2. 3. (or （1）（2）…) of one list: one style, in sequence."""
+    marks: list[tuple[int, int]] = []
+    style, last = None, 0
+    for m in NUMBERED_RE.finditer(tail):
+        mark = m.group(0)
+        numeral = re.search(r"[1-9一二三四五六七八九]", mark).group(0)  # type: ignore[union-attr]
+        n = int(numeral) if numeral.isdigit() else "一二三四五六七八九".index(numeral) + 1
+        kind = ("paren" if mark[0] in "（(" else "dot", numeral.isdigit())
+        if style is None:
+            style, last = kind, n
+            marks.append((m.start(), m.end()))
+        elif kind == style and n == last + 1:
+            last = n
+            marks.append((m.start(), m.end()))
+        elif kind == style:
+            break
+    return marks
+
+
 def _segments(tail: str) -> list[tuple[int, int]]:
     """Spans of the items after 其中: numbered (1. 2.); the following paragraphs when 其中 ends
     its paragraph (items end with ；, the last with 。); else split at ；, 、 or ，."""
-    marks = [m.end() for m in NUMBERED_RE.finditer(tail)]
-    if len(marks) >= 2 and not tail[: marks[0] - 2].strip(" \n：:"):
+    found = _numbered_marks(tail)
+    if len(found) >= 2 and not tail[: found[0][0]].strip(" \n：:"):
         # a numbered list right after 其中; numbers further on start other paragraphs
-        return [(a, b) for a, b in zip(marks, [*marks[1:], len(tail)], strict=True)]
+        ends = [e for _, e in found]
+        return [(a, b) for a, b in zip(ends, [*[st for st, _ in found[1:]], len(tail)],
+                                       strict=True)]
     if tail.startswith("\n"):
         spans, start = [], 1
         while start < len(tail):
@@ -450,6 +482,9 @@ def _key(subject: str) -> str:
     return key
 
 
+COMPARING_RE = re.compile(r"上年|小于|大于|高于|低于|增加|减少|增长|下降|比")
+
+
 def _in_facts(ctx: Context, value: float) -> bool:
     return any(abs(f.value - value) <= f.half_unit + 0.005 + 1e-9 for f in ctx.facts if not f.blank)
 
@@ -462,7 +497,7 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             if not _money(c) or c.kind not in ("amount", "change"):
                 continue
             key = _key(c.subject)
-            if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8:
+            if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8 or COMPARING_RE.search(key):
                 continue
             groups[(c.kind, key, c.direction)].append((c, s))
     for (_, key, _), items in groups.items():
