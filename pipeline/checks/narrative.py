@@ -482,6 +482,28 @@ def _key(subject: str) -> str:
     return key
 
 
+SCOPE_WORDS = ("一般公共预算", "政府性基金", "国有资本", "财政拨款", "基本支出", "项目支出", "三公",
+               "机关运行", "人员经费", "公用经费", "（项）", "（款）", "（类）")
+
+
+def _scope(text: str) -> frozenset[str]:
+    return frozenset(w for w in SCOPE_WORDS if w in text)
+
+
+FUND_WORDS = frozenset({"一般公共预算", "政府性基金", "国有资本", "财政拨款"})
+
+
+def _same_scope(items: list, text_of, funds: bool = True) -> list[list]:
+    """Items split by what their wording names (项目支出 against a （项）, 三公 against 机关运行;
+    with `funds`, also 财政拨款 against 收支总计): equal figures of two different things are not
+    one thing stated twice."""
+    groups: dict[frozenset[str], list] = defaultdict(list)
+    for it in items:
+        scope = _scope(text_of(it))
+        groups[scope if funds else scope - FUND_WORDS].append(it)
+    return list(groups.values())
+
+
 COMPARING_RE = re.compile(r"上年|小于|大于|高于|低于|增加|减少|增长|下降|比")
 
 
@@ -500,7 +522,9 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8 or COMPARING_RE.search(key):
                 continue
             groups[(c.kind, key, c.direction)].append((c, s))
-    for (_, key, _), items in groups.items():
+    for items in (part for group in groups.values() for part in _same_scope(
+            group, lambda x: x[1].section.split(" > ")[-1] + x[0].subject)):
+        key = _key(items[0][0].subject)
         values = Counter(round(wan(c), 6) for c, _ in items)
         if len(values) < 2:
             continue
@@ -539,26 +563,33 @@ def check_two_changes(ctx: Context) -> Iterator[Finding]:
         cur = resolved[0]
         if wan(cur) >= 1:
             by_value[round(wan(cur), 6)].append((s, cur, ch))
-    for items in by_value.values():
-        changes = Counter((round(wan(ch), 6), ch.direction) for _, _, ch in items)
-        if len(changes) < 2:
+    for group in by_value.values():
+        # the same total of 收支 and of 一般公共预算 given two changes is reported: when every
+        # 元 of the total is 一般公共预算 this year, a reader cannot tell the two apart
+        for items in _same_scope(group, lambda x: x[1].subject, funds=False):
+            yield from _two_changes(items)
+
+
+def _two_changes(items: list[tuple[Sentence, Claim, Claim]]) -> Iterator[Finding]:
+    changes = Counter((round(wan(ch), 6), ch.direction) for _, _, ch in items)
+    if len(changes) < 2:
+        return
+    (common, _), _ = changes.most_common(1)[0]
+    first = next(x for x in items if round(wan(x[2]), 6) == common)
+    for s, cur, ch in items:
+        if round(wan(ch), 6) == common:
             continue
-        (common, _), _ = changes.most_common(1)[0]
-        first = next(x for x in items if round(wan(x[2]), 6) == common)
-        for s, cur, ch in items:
-            if round(wan(ch), 6) == common:
-                continue
-            yield finding(
-                "nar.two_changes",
-                f"同一总额{cur.text}在一处较上年{'增加' if first[2].direction == 'up' else '减少'}"
-                f"{first[2].text}，在另一处{'增加' if ch.direction == 'up' else '减少'}{ch.text}。",
-                [ev_sentence(s, ch), ev_sentence(first[0], first[2])],
-                stated=wan(ch),
-                expected=common,
-                unit="万元",
-                section=s.section,
-            )
-            break
+        yield finding(
+            "nar.two_changes",
+            f"同一总额{cur.text}在一处较上年{'增加' if first[2].direction == 'up' else '减少'}"
+            f"{first[2].text}，在另一处{'增加' if ch.direction == 'up' else '减少'}{ch.text}。",
+            [ev_sentence(s, ch), ev_sentence(first[0], first[2])],
+            stated=wan(ch),
+            expected=common,
+            unit="万元",
+            section=s.section,
+        )
+        break
 
 
 @rule("nar.unit", "warning", "金额单位疑似错误：以万元为单位的说明中出现极小的“元”金额。")
