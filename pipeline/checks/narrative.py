@@ -522,8 +522,12 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8 or COMPARING_RE.search(key):
                 continue
             groups[(c.kind, key, c.direction)].append((c, s))
-    for items in (part for group in groups.values() for part in _same_scope(
-            group, lambda x: x[1].section.split(" > ")[-1] + x[0].subject)):
+    subjects = {f.subject for f in ctx.facts}
+    # a table subject (社会保障和就业支出) has one figure per fund, so its passages are told apart
+    # by the funds their heading names; a project named in two places is one thing
+    for items in (part for (_, key, _), group in groups.items() for part in _same_scope(
+            group, lambda x: x[1].section.split(" > ")[-1] + x[0].subject,
+            funds=any(key.endswith(n) for n in subjects if len(n) >= 4))):
         key = _key(items[0][0].subject)
         values = Counter(round(wan(c), 6) for c, _ in items)
         if len(values) < 2:
