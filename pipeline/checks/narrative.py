@@ -32,13 +32,13 @@ MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 
 # parts that restate no figures: 概况 and the tables part come before the 情况说明, 名词解释 and
 # 附件 after it (a part heading wrapped over two lines is cut short, so 说明 may be missing)
-NOT_NARRATIVE_RE = re.compile(r"^第[一二]部分|^第[四五六七]部分.*(名词解释|附件|附表)|.*名词解释")
+NOT_NARRATIVE_RE = re.compile(
+    r"^第[一二]部分|^第[四五六七]部分|.*(名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置)|^$")
 
 
 def narrative(ctx: Context) -> list[Sentence]:
     """Sentences of the explanatory part (情况说明), where figures restate the tables."""
-    return [s for s in ctx.claims.sentences if "说明" in s.part or (
-        s.part.startswith("第") and not NOT_NARRATIVE_RE.match(s.part))]
+    return [s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)]
 
 
 def wan(claim: Claim) -> float:
@@ -121,6 +121,7 @@ def _resolve(ch: Claim, growth: Claim, cands: list[Claim]):
 
 @rule("nar.growth", "error", "增长（下降）率应等于增减额 ÷ 上年数（本年数减增减额）。")
 def check_growth(ctx: Context) -> Iterator[Finding]:
+    yield from prior_current_findings(ctx, "nar.growth")
     for s, ch, growth, cands in _growth_pairs(ctx):
         if growth is None or not cands:
             continue
@@ -146,6 +147,7 @@ def check_growth(ctx: Context) -> Iterator[Finding]:
 
 @rule("nar.direction", "error", "增减方向应一致：“增加”对应“增长”，“减少”对应“下降”。")
 def check_direction(ctx: Context) -> Iterator[Finding]:
+    yield from prior_current_findings(ctx, "nar.direction")
     for s, ch, growth, _ in _growth_pairs(ctx):
         if growth and growth.direction and ch.direction and growth.direction != ch.direction:
             words = {"up": "增加/增长", "down": "减少/下降"}
@@ -160,6 +162,7 @@ def check_direction(ctx: Context) -> Iterator[Finding]:
 
 @rule("nar.zero_base", "error", "上年数或年初预算为0时不能给出增长率或完成率。")
 def check_zero_base(ctx: Context) -> Iterator[Finding]:
+    yield from prior_current_findings(ctx, "nar.zero_base")
     for s, ch, growth, cands in _growth_pairs(ctx):
         if growth is None or not cands or ch.direction != "up":
             continue
@@ -513,6 +516,7 @@ def _in_facts(ctx: Context, value: float) -> bool:
 
 @rule("nar.restated", "warning", "同一事项在情况说明中多次出现时金额应一致。")
 def check_restated(ctx: Context) -> Iterator[Finding]:
+    yield from prior_current_findings(ctx, "nar.restated")
     groups: dict[tuple[str, str, str | None], list[tuple[Claim, Sentence]]] = defaultdict(list)
     for s in narrative(ctx):
         for c in s.claims:
@@ -635,3 +639,118 @@ def check_empty_sections(ctx: Context) -> Iterator[Finding]:
                 [ev_sentence(s), ev_cell(t, row, cells[0])],
                 section=s.section,
             )
+
+
+# -- "上年执行数为X万元，本年预算安排Y万元，比上年执行数增加Z%" (no change amount stated) -------------
+
+PRIOR_RE = re.compile(r"执行数|上年|决算数|实际支出")
+YEAR_RE = re.compile(r"(\d{4})\s*年")
+
+
+@dataclass
+class PriorCurrent:
+    sentence: Sentence
+    prior: Claim
+    current: Claim
+    growth: Claim
+    heading: tuple[Claim, Sentence] | None  # the item's own figure, stated just before
+
+
+def _year_before(text: str, claim: Claim) -> int | None:
+    years = YEAR_RE.findall(text[max(0, claim.start - 24): claim.start])
+    return int(years[-1]) if years else None
+
+
+def _prior_current(ctx: Context) -> Iterator[PriorCurrent]:
+    sentences = narrative(ctx)
+    for i, s in enumerate(sentences):
+        for k, g in enumerate(s.claims):
+            if g.kind != "growth" or (k and s.claims[k - 1].kind == "change"):
+                continue
+            amounts = [c for c in s.claims[:k] if c.kind == "amount" and _money(c)]
+            if len(amounts) < 2:
+                continue
+            current = amounts[-1]
+            prior = amounts[-2]
+            yp, yc = _year_before(s.text, prior), _year_before(s.text, current)
+            if not (PRIOR_RE.search(prior.subject) or (yp and yc and yp < yc)):
+                continue
+            if PRIOR_RE.search(current.subject) and not (yp and yc and yp < yc):
+                continue
+            yield PriorCurrent(s, prior, current, g, _item_heading(sentences, i))
+
+
+def _item_heading(sentences: list[Sentence], i: int) -> tuple[Claim, Sentence] | None:
+    """The numbered item (1.“…（项）”220.63万元，主要用于…) that a sentence goes on about."""
+    for j in range(i - 1, max(-1, i - 3), -1):
+        p = sentences[j]
+        if p.section != sentences[i].section:
+            return None
+        if re.match(r"^\d+[.、．]", p.text) and p.claims and p.claims[0].kind == "amount" \
+                and _money(p.claims[0]):
+            return p.claims[0], p
+    return None
+
+
+def _pc_interval(pc: PriorCurrent) -> tuple[float, float] | None:
+    p, c = wan(pc.prior), wan(pc.current)
+    hp, hc = wan_tol(pc.prior), wan_tol(pc.current)
+    return ratio_interval(abs(c - p), hp + hc, p, hp)
+
+
+def prior_current_findings(ctx: Context, rule_id: str) -> Iterator[Finding]:
+    """nar.zero_base, nar.direction, nar.growth and nar.restated for the stated pair."""
+    for pc in _prior_current(ctx):
+        s, g = pc.sentence, pc.growth
+        p, c = wan(pc.prior), wan(pc.current)
+        tol = wan_tol(pc.prior) + wan_tol(pc.current)
+        if pc.heading is not None and not compare(
+                c, pc.current.decimals, wan(pc.heading[0]), wan_tol(pc.heading[0])).ok:
+            # the item's heading and its 预算安排 differ: that is the finding, and the rate is
+            # judged against the heading's figure
+            h, hs = pc.heading
+            v = compare(c, pc.current.decimals, wan(h), wan_tol(h))
+            if rule_id == "nar.restated":
+                yield finding(
+                    "nar.restated",
+                    f"同一项目在此处为{pc.current.text}，在标题处为{h.text}，同一事项金额前后不一致。",
+                    [ev_sentence(s, pc.current), ev_sentence(hs, h)],
+                    stated=pc.current.value, expected=h.value, unit=pc.current.unit,
+                    section=s.section, severity=severity_for(v, "warning"),
+                )
+            c, tol = wan(h), wan_tol(pc.prior) + wan_tol(h)
+            pc = PriorCurrent(s, pc.prior, h, g, None)
+        elif rule_id == "nar.restated":
+            continue
+        if abs(p) <= wan_tol(pc.prior):
+            if rule_id == "nar.zero_base" and g.value != 0:
+                yield finding(
+                    "nar.zero_base",
+                    f"上年数为{pc.prior.text}，不应给出增长率{g.text}。",
+                    [ev_sentence(s, g)], stated=g.value, unit="%", section=s.section,
+                )
+            continue
+        wrong_way = (g.direction == "up" and c < p - tol) or (g.direction == "down" and c > p + tol)
+        if wrong_way:
+            if rule_id == "nar.direction":
+                word = "增加" if g.direction == "up" else "减少"
+                yield finding(
+                    "nar.direction",
+                    f"从{pc.prior.text}到{pc.current.text}，所述为{word}{g.text}，方向矛盾。",
+                    [ev_sentence(s, g)], stated=g.value, unit="%", section=s.section,
+                )
+            continue
+        interval = _pc_interval(pc)
+        if rule_id != "nar.growth" or interval is None:
+            continue
+        v = compare_pct(g.value, g.decimals, interval)
+        if v.ok:
+            continue
+        expected = sum(interval) / 2
+        yield finding(
+            "nar.growth",
+            f"所述变动率{g.text}与上年数{pc.prior.text}、本年数{pc.current.text}推算的"
+            f"{expected:.2f}%不符。",
+            [ev_sentence(s, g)], stated=g.value, expected=round(expected, 2), unit="%",
+            section=s.section, severity=severity_for(v, "error"),
+        )
