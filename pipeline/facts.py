@@ -132,6 +132,8 @@ def _groups(row: Row) -> list[_Group]:
             continue
         if cell.role == "empty" and current is not None and current.code and not current.label:
             continue  # the blank 款 / 项 cells of a 类 row
+        if cell.role == "amount" and current is None:
+            current = _Group(code=None, label="", cells=[])  # a row of figures only (三公 表)
         if cell.role in ("amount", "empty") and current is not None:
             current.cells.append((j, cell))
     if current is not None:
@@ -154,8 +156,8 @@ def table_facts(table: Table) -> list[Fact]:
             continue
         for panel, group in enumerate(_groups(row)):
             subject = subject_name(group.label)
-            if not subject and not group.code:
-                continue
+            if not subject and not group.code and len(table.data_rows()) > 2:
+                continue  # figures without a label in a table of many rows: not readable
             for j, cell in group.cells:
                 if cell.percent:
                     continue

@@ -279,6 +279,39 @@ def _fits_other_total(part: Claim, share: Claim, head: Claim | None,
     return False
 
 
+SHARE_OF_RE = re.compile(r"占(.{2,16}?)的?$")
+
+
+def _share_phrase(s: Sentence, c: Claim) -> str | None:
+    m = SHARE_OF_RE.search(s.text[: c.start])
+    return norm(m.group(1)).rstrip("的") if m and not m.group(1).startswith("比") else None
+
+
+def _whole_of_named_parts(ctx: Context, sentences: list[Sentence], i: int, c: Claim
+                          ) -> tuple[float, float] | None:
+    """When a passage gives each part's share of a whole it names but does not state (占“三公”经费
+    的x%), the whole is the sum of those parts, provided the tables print that sum (the 三公 小计)."""
+    phrase = _share_phrase(sentences[i], c)
+    if not phrase:
+        return None
+    parts: list[Claim] = []
+    for s in sentences:
+        if s.section != sentences[i].section:
+            continue
+        for k, sc in enumerate(s.claims):
+            if sc.kind == "share" and _share_phrase(s, sc) == phrase:
+                part = next((p for p in reversed(s.claims[:k]) if _money(p)), None)
+                if part is not None and part not in parts:
+                    parts.append(part)
+    if len(parts) < 2:
+        return None
+    total = sum(wan(p) for p in parts)
+    tol = sum(wan_tol(p) for p in parts)
+    if not any(abs(f.value - total) <= f.half_unit + tol + 1e-9 for f in ctx.facts if not f.blank):
+        return None
+    return total, tol
+
+
 @rule("nar.share", "error", "占比应等于该项金额 ÷ 所属总额。")
 def check_share(ctx: Context) -> Iterator[Finding]:
     sentences = narrative(ctx)
@@ -295,7 +328,11 @@ def check_share(ctx: Context) -> Iterator[Finding]:
             elif fig is not None:
                 base, base_tol, base_text, base_ev = fig.value, fig.tol, fig.text, ev_figure(fig)
             else:
-                continue
+                whole = _whole_of_named_parts(ctx, sentences, i, c)
+                if whole is None:
+                    continue
+                base, base_tol = whole
+                base_text, base_ev = f"各项之和{amount(base)}", None
             interval = ratio_interval(wan(part), wan_tol(part), base, base_tol)
             if interval is None:
                 continue
