@@ -48,6 +48,22 @@ def _headline(r: FileResult) -> str:
     )
 
 
+def coverage_lines(r: FileResult) -> list[str]:
+    """What was checked and what was not, in words: printed beside every verdict."""
+    c = r.coverage
+    kinds = "、".join(f"{t.name}（第{t.pages[0]}页）" for t in c.tables) or "无"
+    lines = [f"已识别标准表格 {len(c.tables)} 张：{kinds}"]
+    if c.unrecognised:
+        lines.append("未识别类型的表格 {} 张（其数据仍参与合计与科目层级核对）：{}".format(
+            len(c.unrecognised), "、".join(f"第{t.pages[0]}页" for t in c.unrecognised)))
+    lines.append(f"表格数据 {c.facts} 项；说明中指向表格科目的金额 {c.figures} 处，"
+                 f"与表格核对一致 {c.figures_matched} 处，"
+                 f"未找到对应表格数据 {len(c.figures_unmatched)} 处")
+    lines += [f"未能运行：{x}" for x in c.not_applicable]
+    lines += [f"⚠ {w}" for w in c.warnings]
+    return lines
+
+
 # -- text ------------------------------------------------------------------------------------
 
 
@@ -73,7 +89,8 @@ def render_text(results: list[FileResult], show_info: bool = True) -> str:
                         lines.append(f"       {_where(e)}：{e.text}")
             lines.append("")
         if not r.findings:
-            lines += ["  未发现前后矛盾之处。", ""]
+            lines += ["  未发现前后矛盾之处（核对范围见下）。", ""]
+        lines += ["核对范围", *[f"  {x}" for x in coverage_lines(r)], ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -98,8 +115,9 @@ def render_markdown(results: list[FileResult]) -> str:
             f"**错误 {s.errors}** · 警告 {s.warnings} · 提示 {s.infos}",
             "",
         ]
+        scope = ["### 核对范围", "", *[f"- {_md_cell(x)}" for x in coverage_lines(r)], ""]
         if not r.findings:
-            out += ["未发现前后矛盾之处。", ""]
+            out += ["未发现前后矛盾之处（核对范围见下）。", "", *scope]
             continue
         out += ["| 级别 | 规则 | 问题 | 陈述值 | 应为 | 证据 |", "|---|---|---|---|---|---|"]
         for f in r.findings:
@@ -108,7 +126,7 @@ def render_markdown(results: list[FileResult]) -> str:
                 f"| {SEVERITY_ZH[f.severity]} | `{f.rule}` | {_md_cell(f.message)} | "
                 f"{_num(f.stated, f.unit)} | {_num(f.expected, f.unit)} | {ev} |"
             )
-        out.append("")
+        out += ["", *scope]
     return "\n".join(out)
 
 
@@ -126,6 +144,7 @@ def render_json(results: list[FileResult]) -> str:
                 "title": r.title,
                 "pages": r.pages,
                 "summary": r.summary.model_dump(),
+                "coverage": r.coverage.model_dump(),
                 "findings": [f.model_dump() for f in r.findings],
             }
             for r in results
@@ -158,6 +177,8 @@ margin-top:.4rem}
 .ev .src{font-size:.8rem;color:#5b6470}.ev.narrative{border-top:3px solid #6a8fd6}
 .ev.table{border-top:3px solid #5fb37a}.ok{color:#2d7a46}
 .filter{margin:.5rem 0 1rem}.filter label{margin-right:1rem}
+.coverage{margin-top:1rem;font-size:.9rem;color:#3b4450}.coverage h3{font-size:1rem;margin:.4rem 0}
+.coverage .warn{color:#9b1c1c;font-weight:600}
 """
 
 SCRIPT = """
@@ -198,7 +219,11 @@ def render_html(results: list[FileResult]) -> str:
                          "</section>")
             continue
         s = r.summary
-        body = "".join(_html_finding(f) for f in r.findings) or '<p class="ok">未发现前后矛盾之处。</p>'
+        body = "".join(_html_finding(f) for f in r.findings) or \
+            '<p class="ok">未发现前后矛盾之处（核对范围见下）。</p>'
+        body += '<div class="coverage"><h3>核对范围</h3><ul>' + "".join(
+            f'<li class="{"warn" if x.startswith("⚠") else ""}">{_e(x)}</li>'
+            for x in coverage_lines(r)) + "</ul></div>"
         parts.append(
             f'<section class="file"><h2>{name}</h2><div class="meta">{_e(r.title)} · '
             f"{KIND_ZH.get(r.report_type, r.report_type)} · {r.pages}页</div>"

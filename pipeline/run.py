@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.checks import run_checks
+from pipeline.checks import check_document
 from pipeline.extract import extract
 from pipeline.pdf import PdfError
 from pipeline.segment import segment
@@ -53,8 +53,34 @@ def coverage(doc: Document, partial: Coverage) -> Coverage:
                          t.kind != "unknown" else (t.title or "未识别表格"), pages=t.pages,
                          facts=len(table_facts(t)))
         (unknown if t.kind == "unknown" else seen).append(item)
-    return partial.model_copy(update={"tables": seen, "unrecognised": unknown,
-                                      "facts": sum(x.facts for x in seen + unknown)})
+    kinds = {t.kind for t in doc.tables}
+    facts = sum(x.facts for x in seen + unknown)
+    not_run = [f"{name}：{reason}" for name, need, reason in RULE_GROUPS if not need(kinds, doc)]
+    warnings = list(partial.warnings)
+    if not seen:
+        warnings.append("未识别到任何标准表格：表内、表间及说明与表格的核对均未进行，"
+                        "“未发现问题”不代表报告无误。")
+    return partial.model_copy(update={"tables": seen, "unrecognised": unknown, "facts": facts,
+                                      "not_applicable": not_run, "warnings": warnings})
+
+
+def _has(*kinds: str):
+    return lambda present, doc: any(k in present for k in kinds)
+
+
+# rule groups and what they need; a group whose tables are missing is reported, never zero-filled
+RULE_GROUPS = (
+    ("收支总表平衡（tbl.fa01/fa04）", _has("fa01", "fa04", "bu01", "bu04"), "报告中未识别到收支总表"),
+    ("科目层级与行合计（tbl.hierarchy/row_sum）",
+     _has("fa02", "fa03", "fa05", "bu02", "bu03", "bu05", "bu14", "fa11"), "未识别到按科目列示的表格"),
+    ("表间一致（x.*）", lambda present, doc: len({k for k in present if k != "unknown"}) >= 2,
+     "识别到的标准表格不足两张"),
+    ("“三公”经费（tbl.fa09）", _has("fa09", "bu10"), "未识别到“三公”经费表"),
+    ("说明与表格核对（nar.table_figure）", lambda present, doc: bool(present - {"unknown"}),
+     "未识别到标准表格（说明中的金额只能相互核对）"),
+    ("绩效自评（perf.*）", lambda present, doc: any(k.startswith("perf_") for k in present),
+     "报告未附绩效自评表"),
+)
 
 
 def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
@@ -64,13 +90,14 @@ def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
     except PdfError as exc:
         return CheckRun(FileResult(source=str(path), status="failed", error=str(exc)))
     claims = (extractor or extract)(doc)
+    findings, checked = check_document(doc, claims)
     result = FileResult(
         source=str(path),
         report_type=doc.report_type,
         title=doc.title,
         pages=doc.page_count,
-        findings=run_checks(doc, claims),
+        findings=findings,
     )
     result.summary = summarise(doc, claims, result)
-    result.coverage = coverage(doc, result.coverage)
+    result.coverage = coverage(doc, checked)
     return CheckRun(result, doc, claims)

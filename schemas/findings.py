@@ -72,6 +72,9 @@ class Coverage(_Model):
     not_applicable: list[str] = Field(
         default_factory=list, description="Rule groups that could not run, with the reason."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="What makes the result weak (no table recognised …)."
+    )
 
 
 class FileResult(_Model):

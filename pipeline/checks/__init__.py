@@ -16,13 +16,19 @@ from pipeline.checks.base import RULES, Context
 from pipeline.facts import document_facts
 from schemas.claims import Claims
 from schemas.document import Document
-from schemas.findings import SEVERITY_ORDER, Finding
+from schemas.findings import SEVERITY_ORDER, Coverage, Finding
 
 log = logging.getLogger(__name__)
 
 
 def run_checks(doc: Document, claims: Claims, only: set[str] | None = None) -> list[Finding]:
     """All findings of all rules (or of the rules named in `only`), deduplicated and sorted."""
+    return check_document(doc, claims, only)[0]
+
+
+def check_document(doc: Document, claims: Claims, only: set[str] | None = None
+                   ) -> tuple[list[Finding], Coverage]:
+    """Findings, and what the checks could and could not compare (narrative figures)."""
     ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
     findings: list[Finding] = []
     seen = set()
@@ -38,4 +44,4 @@ def run_checks(doc: Document, claims: Claims, only: set[str] | None = None) -> l
             log.exception("rule %s failed on %s", rule.id, doc.source)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], min((e.page for e in f.evidence),
                                                                  default=0), f.rule))
-    return findings
+    return findings, ctx.coverage

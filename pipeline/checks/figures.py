@@ -168,9 +168,9 @@ def _template_figures(ctx: Context) -> Iterator[Finding]:
                 # unless the table side is itself a sum of printed figures
                 table_tol = fig.tol * factor if "+" in fig.text else 0.0
                 verdict = compare(num.value, num.decimals, expected, table_tol)
-                if verdict.ok:
-                    continue
-                if not ref.count and stated_elsewhere(ctx, num.value, m.group(0)):
+                ctx.coverage.figures += 1
+                if verdict.ok or (not ref.count and stated_elsewhere(ctx, num.value, m.group(0))):
+                    ctx.coverage.figures_matched += 1
                     continue
                 what = ref.what.replace("{name}", name or "")
                 unit = "" if ref.count else "万元"
