@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.pdf import PdfError
 from pipeline.segment import segment
+from pipeline.segment.pdf import PdfError
 from schemas.document import Document
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
@@ -61,7 +61,7 @@ def document_json(doc: Document) -> dict:
 
 
 def document_outline(doc: Document) -> str:
-    from pipeline.catalog import KIND_NAMES
+    from pipeline.segment.catalog import KIND_NAMES
 
     kind_label = {"final_accounts": "决算", "budget": "预算"}.get(doc.report_type, "未知")
     out = [f"{doc.source}: {doc.title or '(无标题)'}  [{kind_label}, {doc.page_count}页]", ""]

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.checks.base import RULES
-from pipeline.pdf import Highlight, write_highlights
+from pipeline.segment.pdf import Highlight, write_highlights
 from schemas.findings import Evidence, FileResult, Finding
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}

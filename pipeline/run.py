@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pipeline.checks import check_document
 from pipeline.extract import extract
-from pipeline.pdf import PdfError
 from pipeline.segment import segment
+from pipeline.segment.pdf import PdfError
 from schemas.claims import Claims
 from schemas.document import Document
 from schemas.findings import Coverage, FileResult, Summary, TableSeen
@@ -42,8 +42,8 @@ def summarise(doc: Document, claims: Claims, result: FileResult) -> Summary:
 
 def coverage(doc: Document, partial: Coverage) -> Coverage:
     """Tables recognised and not, beside what the checks recorded (figures, rules not run)."""
-    from pipeline.catalog import KIND_NAMES
     from pipeline.facts import table_facts
+    from pipeline.segment.catalog import KIND_NAMES
 
     seen, unknown = [], []
     for t in doc.tables:

@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.pdf import raw_text_dict_time  # noqa: E402
 from pipeline.segment import segment  # noqa: E402
+from pipeline.segment.pdf import raw_text_dict_time  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from pipeline.grid import Grid, GridCell
-from pipeline.tables import RawTable, build_table
+from pipeline.segment.grid import Grid, GridCell
+from pipeline.segment.tables import RawTable, build_table
 from schemas.document import Block, Document, Section
 
 THREE = ["预算数", "", "", "", "", "", "决算数", "", "", "", "", ""]

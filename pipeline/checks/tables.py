@@ -226,7 +226,7 @@ ZERO_RE = re.compile(r"(?<![\d.,])0(?:\.0+)?\s*万?元")
 def _explained_nearby(ctx: Context, t: Table) -> bool:
     """A statement printed beside the table but read as narrative (below it, on its pages), or
     one in the narrative that names the table's fund and says there is none."""
-    from pipeline.tables import EMPTY_RE
+    from pipeline.segment.tables import EMPTY_RE
 
     pages = set(t.pages) | {t.pages[-1] + 1}
     word = FUND_WORDS.get(t.kind, "")

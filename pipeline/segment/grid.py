@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.numbers import clean_text
-from pipeline.pdf import PageLayout, Segment, Span, TextLine
+from pipeline.segment.pdf import PageLayout, Segment, Span, TextLine
 
 TOL = 2.0
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.catalog import (
+from pipeline.numbers import clean_text, parse_number
+from pipeline.segment.catalog import (
     CODE_RE,
     TITLE_HINT_RE,
     kind_from_code,
     kind_from_header,
     kind_from_title,
 )
-from pipeline.grid import Grid, GridCell
-from pipeline.numbers import clean_text, parse_number
+from pipeline.segment.grid import Grid, GridCell
 from schemas.document import Cell, Row, Table
 
 SUBJECT_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")

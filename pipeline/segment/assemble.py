@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.catalog import CODE_RE, TITLE_HINT_RE, kind_from_title
-from pipeline.grid import Grid, find_grids, free_lines
 from pipeline.numbers import clean_text
-from pipeline.pdf import PageLayout, TextLine, read_layout
-from pipeline.tables import RawTable, build_table, caption_rows
+from pipeline.segment.catalog import CODE_RE, TITLE_HINT_RE, kind_from_title
+from pipeline.segment.grid import Grid, find_grids, free_lines
+from pipeline.segment.pdf import PageLayout, TextLine, read_layout
+from pipeline.segment.tables import RawTable, build_table, caption_rows
 from schemas.document import Block, Document, Section, TocEntry
 
 log = logging.getLogger(__name__)
