@@ -123,8 +123,8 @@ def _groups(row: Row) -> list[_Group]:
                 current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
             continue
         if cell.role in ("label", "text"):
-            if current is not None and not current.cells and not current.label:
-                current.label = cell.text
+            if current is not None and not current.cells:
+                current.label += cell.text  # 合 | 计 spread over the code and name columns
                 continue
             if current is not None:
                 groups.append(current)

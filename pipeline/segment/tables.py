@@ -106,6 +106,10 @@ def _cell(
         return make(text="", value=None, decimals=None, percent=False, role="empty", page=page,
                     bbox=bbox)
     num = parse_number(text)
+    if role in ("code", "split_code") and not re.fullmatch(r"\d+", re.sub(r"\s+", "", text)):
+        # words in a code column: 合计 spread over the code and name columns, or a label
+        return make(text=text, value=None, decimals=None, percent=False, role="text", page=page,
+                    bbox=bbox)
     if role in ("line_no", "code", "split_code") or (
         first and num is not None and SUBJECT_CODE_RE.match(text) and not num.decimals
     ):
