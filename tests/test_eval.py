@@ -33,3 +33,23 @@ def test_labels_are_well_formed():
         assert len(ids) == len(set(ids))
         assert all(g.severity in ("error", "warning") and g.pages and g.note
                    for g in labels.findings)
+
+
+def test_corpus_goals():
+    """Every corpus report: ≥95% of its hand-counted standard tables recognised, no false error,
+    at most one false warning; overall precision and recall as last measured (a ratchet)."""
+    result = evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result)
+    report = result.as_text()
+    corpus = [d for d in result.docs if d not in _samples(result)]
+    assert len(corpus) == 32, report
+    for d in corpus:
+        if d.tables_gold:
+            assert d.tables_found / d.tables_gold >= 0.95, report
+        assert d.false_errors == 0, report
+        assert d.false_warnings <= 1, report
+    gold = sum(d.gold for d in corpus)
+    matched = sum(d.matched_gold for d in corpus)
+    predicted = sum(d.predicted for d in corpus)
+    right = sum(d.matched_pred for d in corpus)
+    assert gold >= 50 and matched / gold >= 0.80, report
+    assert right / predicted >= 0.95, report
