@@ -33,7 +33,7 @@ MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 # parts that restate no figures: 概况 and the tables part come before the 情况说明, 名词解释 and
 # 附件 after it (a part heading wrapped over two lines is cut short, so 说明 may be missing)
 NOT_NARRATIVE_RE = re.compile(
-    r"^第[一二]部分|^第[四五六七]部分|.*(名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置)|^$")
+    r"^第[一二]部分|^第[四五六七]部分|.*(名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置)")
 
 
 def narrative(ctx: Context) -> list[Sentence]:
