@@ -180,8 +180,10 @@ def check_zero_base(ctx: Context) -> Iterator[Finding]:
         for k, c in enumerate(s.claims):
             if c.kind != "completion":
                 continue
-            budget = next((b for b in reversed(s.claims[:k]) if _money(b) and "预算" in b.subject),
-                          None)
+            named = re.search(r"(年初|全年|调整后?)预算", s.text[max(0, c.start - 12):c.start])
+            want = named.group(1)[:2] if named else "预算"
+            budget = next((b for b in reversed(s.claims[:k]) if _money(b) and want in b.subject
+                           and "预算" in b.subject), None)
             if budget is not None and budget.value == 0 and c.value != 0:
                 yield finding(
                     "nar.zero_base",
@@ -656,25 +658,46 @@ def check_unit(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("nar.empty_section", "error", "说明称“无此项收支”的，对应表格应无数据。")
+# a whole fund said to be absent; 三公 items are absent one by one (无此项支出 for 购置费 alone)
+FUND_KINDS = (("政府性基金", ("fa07", "bu07", "bu08")), ("国有资本", ("fa08", "bu09")))
+
+
+@rule("nar.empty_section", "error", "说明或表注称“无此项收支/本表为空”的，对应表格应无数据。")
 def check_empty_sections(ctx: Context) -> Iterator[Finding]:
+    from pipeline.checks.base import ev_cell
+    from pipeline.segment.tables import EMPTY_RE
+    from schemas.findings import Evidence
+
+    def first_figure(t):
+        for r in t.data_rows():
+            for c in r.cells:
+                if c.role == "amount" and c.value:
+                    return r, c
+        return None
+
     for s in narrative(ctx):
         if not re.search(r"无此项", s.text):
             continue
-        kind = "fa07" if "政府性基金" in s.section else "fa08" if "国有资本" in s.section else None
-        t = ctx.doc.table(kind) if kind else None
-        if t is None:
-            continue
-        cells = [c for r in t.data_rows() for c in r.cells if c.role == "amount" and c.value]
-        if cells:
-            from pipeline.checks.base import ev_cell
-
-            row = next(r for r in t.data_rows() if cells[0] in r.cells)
+        kinds = next((k for word, k in FUND_KINDS if word in s.section), ())
+        for t in (t for t in ctx.doc.tables if t.kind in kinds):
+            hit = first_figure(t)
+            if hit:
+                yield finding(
+                    "nar.empty_section",
+                    f"说明称本年度无此项收支，但{t.code or t.title}列有数据。",
+                    [ev_sentence(s), ev_cell(t, hit[0], hit[1])],
+                    section=s.section,
+                )
+    for t in ctx.doc.tables:
+        note = next((n for n in t.notes + t.caption if EMPTY_RE.search(n)), None)
+        hit = first_figure(t) if note else None
+        if note and hit:
             yield finding(
                 "nar.empty_section",
-                f"说明称本年度无此项收支，但{t.code or t.title}列有数据。",
-                [ev_sentence(s), ev_cell(t, row, cells[0])],
-                section=s.section,
+                f"{t.code or t.title}注明“{note[:40]}”，但表中列有数据。",
+                [Evidence(page=t.pages[-1], source="table", text=note, table=t.code or t.title),
+                 ev_cell(t, hit[0], hit[1])],
+                section=t.code or t.title,
             )
 
 
