@@ -309,9 +309,11 @@ def _whole_of_named_parts(ctx: Context, sentences: list[Sentence], i: int, c: Cl
         return None
     total = sum(wan(p) for p in parts)
     tol = sum(wan_tol(p) for p in parts)
-    if not any(abs(f.value - total) <= f.half_unit + tol + 1e-9 for f in ctx.facts if not f.blank):
+    printed = next((f for f in ctx.facts if not f.blank
+                    and abs(f.value - total) <= f.half_unit + tol + 1e-9), None)
+    if printed is None:
         return None
-    return total, tol
+    return printed.value, printed.half_unit  # the table's figure, at the table's precision
 
 
 @rule("nar.share", "error", "占比应等于该项金额 ÷ 所属总额。")
