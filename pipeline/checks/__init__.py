@@ -10,6 +10,7 @@ from pipeline.checks import (  # noqa: F401  (registers)
     narrative,
     perf,
     reasons,
+    structure,
     tables,
 )
 from pipeline.checks.base import RULES, Context

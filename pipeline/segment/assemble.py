@@ -371,7 +371,7 @@ class _Assembler:
         punctuation is the first line of a paragraph, not a heading."""
         if line.bbox[2] < self._right_edge(page_no) - 2 * _line_height(line):
             return False
-        return bool(re.search(r"\d[\d,.]*\s*(万元|元|%)|\d[\d,.]{2,}$", text)) and not re.search(
+        return bool(re.search(r"\d[\d,.]*\s*(万元|元|%)|\d[\d,.]{2,}$|，", text)) and not re.search(
             r"[：:。]$", text)
 
     def _right_edge(self, page_no: int) -> float:

@@ -1,0 +1,148 @@
+"""The report as a document: its year stated consistently, template text left in, and words that
+compare two figures against those figures."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from pipeline.checks.base import Context, amount, compare, ev_sentence, finding, rule
+from pipeline.checks.narrative import MONEY, narrative, wan, wan_tol
+from schemas.claims import Sentence
+from schemas.findings import Evidence, Finding
+
+YEAR_RE = re.compile(r"(20\d{2})\s*年")
+# the report's own year named as such: "2018年部门预算", "2019年度部门汇总预算编制范围"
+OWN_YEAR_RE = re.compile(r"(20\d{2})\s*年度?\s*(?:部门|单位)(?:汇总)?(?:预算|决算)")
+COMPARING_RE = re.compile(r"比|较|相比|上年|同比|执行数|决算数|增加|减少|增长|下降|持平|结转")
+
+
+def report_year(ctx: Context) -> int | None:
+    """The year the report is for: from its title, else the most common year of table titles."""
+    m = YEAR_RE.search(ctx.doc.title)
+    if m:
+        return int(m.group(1))
+    years = Counter(int(y) for t in ctx.doc.tables for y in YEAR_RE.findall(t.title))
+    return years.most_common(1)[0][0] if years else None
+
+
+@rule("doc.year", "warning", "报告年度应前后一致：标题、表名和说明中称本年度预算/决算的年份应相同。")
+def check_year(ctx: Context) -> Iterator[Finding]:
+    year = report_year(ctx)
+    if year is None:
+        return
+    for t in ctx.doc.tables:
+        m = YEAR_RE.search(t.title)
+        if m and int(m.group(1)) != year and not COMPARING_RE.search(t.title):
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度，表格标题却写作“{t.title}”。",
+                [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title,
+                          value=m.group(0))],
+                stated=float(m.group(1)), expected=float(year), section=t.code or t.title,
+            )
+    for sec in ctx.doc.sections:
+        m = OWN_YEAR_RE.search(sec.title)
+        if m and int(m.group(1)) != year and not COMPARING_RE.search(sec.title):
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度，标题却称“{m.group(0)}”。",
+                [Evidence(page=sec.pages[0], source="narrative", text=sec.title,
+                          value=m.group(1) + "年")],
+                stated=float(m.group(1)), expected=float(year), section=sec.title,
+            )
+    for s in ctx.claims.sentences:
+        for m in OWN_YEAR_RE.finditer(s.text):
+            if int(m.group(1)) == year or COMPARING_RE.search(s.text):
+                continue
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度，此处却称“{m.group(0)}”。",
+                [Evidence(page=s.page, source="narrative", text=s.text, bbox=s.bbox,
+                          value=m.group(1) + "年")],
+                stated=float(m.group(1)), expected=float(year), section=s.section,
+            )
+
+
+# -- template text left in --------------------------------------------------------------------
+
+PLACEHOLDERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("金额空缺", re.compile(r"(?:支出|收入|预算|决算|合计|总计|经费|安排|为|共|计)[ \u3000]*万?元[，。；,;]")),
+    ("占位符", re.compile(r"[XＸxｘ×]{2,}(?=[\u4e00-\u9fff（(])")),
+    ("两种写法并列", re.compile(r"(?:增加|增长|上升)[（(/](?:减少|下降|降低)[)）]?|"
+                              r"(?:减少|下降)[（(/](?:增加|增长)[)）]?")),
+    ("空括号", re.compile(r"[（(][ \u3000]*[)）]|“[ \u3000]*”")),
+    ("标点重复", re.compile(r"([，。；：、])\1|[，、][。；]|[。；][，、]")),
+)
+
+
+def _one_per_sentence(hits):
+    seen, out = set(), []
+    for h, m in hits:
+        if id(h) not in seen:
+            seen.add(id(h))
+            out.append((h, m))
+    return out
+
+
+@rule("doc.template_text", "warning",
+      "模板文字未替换：占位符、金额空缺、“增加（减少）”两种写法并列、空括号、重复标点。")
+def check_template_text(ctx: Context) -> Iterator[Finding]:
+    seen: dict[str, list[tuple[Sentence, re.Match[str]]]] = {}
+    for s in narrative(ctx) + [x for x in ctx.claims.sentences if x.part == ""]:
+        for name, pattern in PLACEHOLDERS:
+            for m in pattern.finditer(s.text):
+                seen.setdefault(name, []).append((s, m))
+    for name, hits in seen.items():
+        s, m = hits[0]
+        more = f"（共{len(hits)}处，另见第{'、'.join(str(p) for p in sorted({h[0].page for h in hits[1:]}))}页）" \
+            if len(hits) > 1 else ""
+        yield finding(
+            "doc.template_text",
+            f"{name}：“{m.group(0).strip()}”，疑为模板文字未替换{more}。",
+            [Evidence(page=h.page, source="narrative", text=h.text, bbox=h.bbox,
+                      value=mm.group(0).strip()) for h, mm in _one_per_sentence(hits)[:4]],
+            section=s.section,
+        )
+
+
+# -- 决算数大于/小于/等于预算数 against the two figures ------------------------------------------
+
+RELATION_RE = re.compile(r"决算数?(大于|高于|超过|小于|低于|等于|持平于?|与.{0,6}持平)(?:年初|调整后?|全年)?预算")
+
+
+@rule("nar.compare", "error", "“决算数大于/小于/等于预算数”应与所列预算数、决算数一致。")
+def check_compare_words(ctx: Context) -> Iterator[Finding]:
+    sentences = narrative(ctx)
+    for i, s in enumerate(sentences):
+        m = RELATION_RE.search(s.text)
+        if not m:
+            continue
+        pool = [(c, x) for x in ([sentences[i - 1]] if i else []) + [s] for c in x.claims
+                if c.unit in MONEY and c.kind == "amount"]
+        budget = next((c for c, _ in reversed(pool) if "预算" in c.subject and "决算" not in
+                       c.subject), None)
+        actual = next((c for c, _ in reversed(pool) if "决算" in c.subject or "支出" in
+                       c.subject and "预算" not in c.subject), None)
+        if budget is None or actual is None or budget is actual:
+            continue
+        b, a, tol = wan(budget), wan(actual), wan_tol(budget) + wan_tol(actual)
+        word = m.group(1)
+        # contradicted only beyond rounding, or by two figures printed the same
+        if word in ("大于", "高于", "超过"):
+            ok = a - b >= -tol and a != b
+        elif word in ("小于", "低于"):
+            ok = a - b <= tol and a != b
+        else:
+            ok = compare(a, actual.decimals, b, wan_tol(budget)).ok
+        if ok:
+            continue
+        yield finding(
+            "nar.compare",
+            f"说明称决算数{word}预算数，但预算数为{budget.text}、决算数为{actual.text}"
+            f"（决算数{'大于' if a > b else '小于' if a < b else '等于'}预算数，"
+            f"相差{amount(abs(a - b))}）。",
+            [ev_sentence(s)],
+            section=s.section,
+        )
