@@ -21,8 +21,8 @@ from schemas.document import Table
 from schemas.facts import Fact
 from schemas.findings import Evidence, Finding
 
-MIN_HOLDING = 2  # an identity must hold this often in a table before a miss counts
-MAJORITY = 0.6
+MIN_HOLDING = 1  # an identity must hold elsewhere in the table before a miss counts
+MAJORITY = 0.5
 NOT_ADDENDS = ("其中", "上年结转", "结转下年", "年初预算", "调整预算")
 
 
@@ -37,9 +37,10 @@ class _Sum:
         return sum(p.value for p in self.parts)
 
     def verdict(self):
-        tol = sum(p.half_unit for p in self.parts)
-        dec = _decimals(self.total)
-        return compare(self.total.value, dec, self.expected, tol)
+        # compared in the printed unit: 2 元 in a 元 table is a difference, not rounding
+        k = _to_printed(self.total, 1.0)
+        tol = sum(p.half_unit for p in self.parts) * k
+        return compare(self.total.value * k, _decimals(self.total), self.expected * k, tol)
 
 
 def _decimals(f: Fact) -> int:
@@ -223,8 +224,9 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
             fb = b.get(name)
             if fb is None:
                 continue  # not in the other table as read: not checkable, never a zero
-            tol = fa.half_unit + fb.half_unit
-            v = compare(fa.value, 4, fb.value, tol)
+            k = _to_printed(fa, 1.0) if fa.unit == fb.unit else 1.0
+            v = compare(fa.value * k, _decimals(fa) if k != 1.0 else 4, fb.value * k,
+                        (fa.half_unit + fb.half_unit) * k)
             if v.ok:
                 continue
             ta, tb = tables[fa.table], tables[fb.table]
