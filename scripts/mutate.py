@@ -220,7 +220,9 @@ def changed(printed: str) -> str | None:
     positions = [i for i in range(int_end) if printed[i].isdigit()]
     if not positions:
         return None
-    i = positions[-1] if len(positions) == 1 or printed[positions[-1]] != "0" else positions[-2]
+    # whole 元 with many digits: change the hundreds, beyond the rounding of a sum of many cells
+    back = 3 if "." not in printed and len(positions) >= 4 else 1
+    i = positions[-back]
     d = int(printed[i])
     for step in (2, 3, 4, 5, 6, 7, 8, 1):
         nd = (d + step) % 10
