@@ -236,10 +236,16 @@ def changed(printed: str) -> str | None:
 
 
 def candidates(pdf: Path) -> dict[str, list[tuple[int, str]]]:
+    """(page, printed figure) per kind, where the relation the figure takes part in holds."""
     doc = segment(pdf)
-    claims = extract(doc)
-    ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
-    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    ctx = Context(doc=doc, claims=extract(doc), facts=document_facts(doc))
+    return {"narrative-amount": _amounts(ctx), "narrative-percent": _rates(ctx),
+            "table-cell": _cells(ctx)}
+
+
+def _amounts(ctx: Context) -> list[tuple[int, str]]:
+    """Narrative amounts equal to the one figure their table subject has."""
+    out = []
     names = {f.subject for f in ctx.facts if f.subject and not f.blank}
     for s in narrative(ctx):
         for c in s.claims:
@@ -249,23 +255,35 @@ def candidates(pdf: Path) -> dict[str, list[tuple[int, str]]]:
             cands = _subject_candidates(ctx, sc) if sc else []
             if cands and len({round(f.value, 2) for f in cands}) == 1 and all(
                     compare(wan(c), c.decimals, f.value, f.half_unit).ok for f in cands):
-                out["narrative-amount"].append((s.page, c.text.removesuffix(c.unit)))
+                out.append((s.page, c.text.removesuffix(c.unit)))
+    return out
+
+
+def _rates(ctx: Context) -> list[tuple[int, str]]:
+    """Growth rates that agree with their change and base, or with the prior and current."""
+    out = []
     for s, ch, growth, cands in _growth_pairs(ctx):
         if growth is not None and cands:
             r = _resolve(ch, growth, cands)
             if r is not None and r[1].ok and growth.value >= 1:
-                out["narrative-percent"].append((s.page, growth.text.rstrip("% ")))
+                out.append((s.page, growth.text.rstrip("% ")))
     for pc in _prior_current(ctx):
         p, c = wan(pc.prior), wan(pc.current)
         if p > 0 and pc.growth.value >= 1 and pc.heading is None:
-            iv = (abs(c - p) / p * 100,) * 2
-            if compare_pct(pc.growth.value, pc.growth.decimals, (iv[0] - 0.01, iv[1] + 0.01)).ok:
-                out["narrative-percent"].append((pc.sentence.page, pc.growth.text.rstrip("% ")))
+            rate = abs(c - p) / p * 100
+            if compare_pct(pc.growth.value, pc.growth.decimals, (rate - 0.01, rate + 0.01)).ok:
+                out.append((pc.sentence.page, pc.growth.text.rstrip("% ")))
+    return out
+
+
+def _cells(ctx: Context) -> list[tuple[int, str]]:
+    """Totals of 类/款/项 and row sums that hold in their table."""
+    out = []
     for facts in _by_table(ctx.facts).values():
         sums = hierarchy_sums(facts) + [s for v in row_sums(facts).values() for s in v]
         for s in sums:
             if s.verdict().ok and not s.total.blank and s.total.value > 0 and len(s.parts) >= 2:
-                out["table-cell"].append((s.total.page, s.total.text))
+                out.append((s.total.page, s.total.text))
     return out
 
 
