@@ -84,6 +84,7 @@ class Section(_Model):
 class TocEntry(_Model):
     title: str
     page_ref: int | None = None
+    page: int | None = Field(default=None, description="The page the 目录 line is printed on.")
 
 
 class Document(_Model):

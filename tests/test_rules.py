@@ -64,7 +64,7 @@ def plant(rule_id):
 
 
 def test_every_rule_is_tested():
-    special = {"nar.reason_direction", "perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
+    special = {"doc.tables", "nar.reason_direction", "perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
                "tbl.empty_statement"}
     assert set(RULES) == set(PLANTS) | special
 
@@ -190,3 +190,11 @@ def test_reasons_against_the_direction_of_the_change():
     assert run("增加") == []
     found = run("减少")
     assert found and found[0].stated == 2376.77 and found[0].evidence[0].page == 105
+
+
+def test_missing_standard_table_is_found():
+    spec = base()
+    assert findings(spec, "doc.tables") == []
+    del spec["tables"]["fa09"]
+    found = findings(spec, "doc.tables")
+    assert found and "三公" in found[0].message, found

@@ -146,3 +146,48 @@ def check_compare_words(ctx: Context) -> Iterator[Finding]:
             [ev_sentence(s)],
             section=s.section,
         )
+
+
+# -- the standard tables: listed in the 目录, present in the body, complete ---------------------
+
+NATIONAL_FINAL = tuple(f"fa{n:02d}" for n in range(1, 10))  # 公开01–09表 of the 部门决算 template
+
+
+@rule("doc.tables", "warning",
+      "标准表格应齐全：目录所列表格应在正文中出现，正文表格应列入目录；部门决算应含01–09表。")
+def check_tables(ctx: Context) -> Iterator[Finding]:
+    from pipeline.segment.catalog import KIND_NAMES, kind_from_title
+
+    body = {t.kind: t for t in ctx.doc.tables if t.kind != "unknown" and not t.kind.startswith("perf")}
+    listed = {}
+    for e in ctx.doc.toc:
+        kind = kind_from_title(e.title)
+        if kind and not kind.startswith("perf"):
+            listed.setdefault(kind, e)
+    for kind, e in listed.items():
+        if kind not in body:
+            yield finding(
+                "doc.tables",
+                f"目录列有“{e.title}”，正文中未找到该表。",
+                [Evidence(page=e.page or 1, source="narrative", text=e.title)],
+                section="目录",
+            )
+    if len(listed) >= 3:
+        for kind, t in body.items():
+            if kind not in listed:
+                yield finding(
+                    "doc.tables",
+                    f"正文有“{t.title or KIND_NAMES.get(kind, kind)}”，目录中未列出。",
+                    [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title)],
+                    section=t.code or t.title,
+                )
+    if ctx.doc.report_type == "final_accounts" and "fa04" in body:
+        for kind in NATIONAL_FINAL:
+            if kind not in body and kind not in listed:
+                yield finding(
+                    "doc.tables",
+                    f"部门决算应公开“{KIND_NAMES[kind]}”，报告中未找到（无数据时也应保留空表并说明）。",
+                    [Evidence(page=body["fa04"].pages[0], source="table",
+                              text=body["fa04"].title, table=body["fa04"].code)],
+                    section="决算表",
+                )

@@ -161,7 +161,8 @@ class _Assembler:
             return
         m = TOC_LINE_RE.match(text)
         if m and ("..." in text or "…" in text or self.in_toc):
-            self.toc.append(TocEntry(title=clean_text(m.group(1)), page_ref=int(m.group(2))))
+            self.toc.append(TocEntry(title=clean_text(m.group(1)), page_ref=int(m.group(2)),
+                                     page=page.number))
             return
         if self.in_toc and not m:
             self.in_toc = False
@@ -205,7 +206,7 @@ class _Assembler:
                 if texts:
                     ref = int(texts[-1]) if texts[-1].isdigit() and len(texts) > 1 else None
                     title = "".join(texts[:-1]) if ref is not None else "".join(texts)
-                    self.toc.append(TocEntry(title=clean_text(title), page_ref=ref))
+                    self.toc.append(TocEntry(title=clean_text(title), page_ref=ref, page=grid.page))
             return
         prev = self.raw_tables[-1] if self.raw_tables else None
         if (
