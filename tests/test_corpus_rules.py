@@ -31,6 +31,8 @@ def pages(stem: str, rule_id: str) -> set[int]:
     ("nar.share", "jiangsu-renda-2017-yusuan", 28, "jiangsu-gaoyuan-2017-yusuan"),
     ("nar.empty_section", "shanghai-putuo-wanli-2024-yusuan", 31, "shanghai-putuo-wanli-2023-yusuan"),
     ("tbl.row_sum", "chongqing-swu-2023-yusuan", 8, "chongqing-swu-2021-yusuan"),
+    ("nar.subject_name", "shanghai-putuo-fuliyuan-2024-yusuan-danwei", 6,
+     "shanghai-putuo-zhengfuban-2025-yusuan-danwei"),
     ("tbl.hierarchy", "shanghai-putuo-sifa-2026-yusuan-danwei", 11, "shanghai-putuo-sifa-2026-yusuan"),
     ("tbl.empty_statement", "jiangsu-renda-2019-yusuan-tables", 10,
      "jiangsu-zhengxie-2019-yusuan-tables"),

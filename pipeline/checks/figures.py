@@ -352,3 +352,47 @@ def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
                 f.subject and (f.subject in key or key.endswith(f.subject))):
             return True
     return False
+
+
+# -- a subject named in the narrative otherwise than its code in the tables ----------------------
+
+PATH_RE = re.compile(r"([\u4e00-\u9fff（）()、“”]+?)[（(](类|款|项)[)）]")
+
+
+@rule("nar.subject_name", "warning", "说明中的科目名称及其类、款、项层级应与表中同一科目一致。")
+def check_subject_names(ctx: Context) -> Iterator[Finding]:
+    from schemas.findings import Evidence
+
+    names_by_code: dict[str, tuple[str, object]] = {}
+    for f in ctx.facts:
+        if f.code and f.code.isdigit() and len(f.code) in (3, 5, 7) and f.subject:
+            names_by_code.setdefault(f.code, (f.subject, f))
+    by_name: dict[str, set[str]] = {}
+    for code, (name, _) in names_by_code.items():
+        by_name.setdefault(name, set()).add(code)
+    seen = set()
+    for s in narrative(ctx):
+        text = norm(s.text).replace("“", "").replace("”", "")
+        path = [(re.sub(r"^[\d.、．]+", "", m.group(1)), m.group(2)) for m in PATH_RE.finditer(text)]
+        if len(path) < 2:
+            continue
+        leaf, level = path[-1]
+        codes = [c for c in by_name.get(leaf, ()) if len(c) == LEVEL_DIGITS[level]]
+        if len(codes) != 1:
+            continue  # not in the tables, or several subjects of that name: not checkable
+        code = codes[0]
+        for name, lvl in path[:-1]:
+            want = code[:LEVEL_DIGITS[lvl]]
+            printed = names_by_code.get(want)
+            if printed is None or printed[0] == name or (s.page, want, name) in seen:
+                continue
+            seen.add((s.page, want, name))
+            fact = printed[1]
+            yield finding(
+                "nar.subject_name",
+                f"说明称“{name}（{lvl}）”，表中科目{want}名为“{printed[0]}”。",
+                [ev_sentence(s), Evidence(page=fact.page, source="table",  # type: ignore[attr-defined]
+                                          text=f"{want} {printed[0]}", bbox=fact.bbox,  # type: ignore[attr-defined]
+                                          value=printed[0])],
+                section=s.section,
+            )
