@@ -167,11 +167,15 @@ def table_facts(table: Table) -> list[Fact]:
                 if not _value_column(header):
                     continue
                 measure, sub = canonical_measure(header)
+                item = subject
+                if not subject and not group.code and measure not in CANONICAL:
+                    # a row of figures only (三公 表): the column names the item
+                    item, measure = _column_item(header)
                 blank = cell.role == "empty" or cell.value is None
                 value = 0.0 if blank else float(cell.value) * scale
                 dec = cell.decimals if cell.decimals is not None else 0
                 out.append(Fact.model_construct(
-                    table=table.id, kind=table.kind, code=group.code, subject=subject,
+                    table=table.id, kind=table.kind, code=group.code, subject=item,
                     measure=measure, header=header, sub_item=sub,
                     side=side_of(header, subject), panel=panel,
                     period="prior" if PRIOR_RE.search(re.sub(r"\s+|/", "", header)) else "current",
@@ -180,6 +184,20 @@ def table_facts(table: Table) -> list[Fact]:
                     bbox=cell.bbox, row=r, column=j,
                 ))
     return out
+
+
+def _column_item(header: str) -> tuple[str, str]:
+    """(item, measure) of a column in a table of one row: 决算数/因公出国（境）费 → (因公出国(境)费,
+    决算数); a header wrapped over rows (公务用/车购置费) is read joined."""
+    parts = [p for p in header.split("/") if p]
+    lead = next((p for p in parts if re.fullmatch(r"(预算数|决算数|年初预算|全年预算)", p)), None)
+    names = [p for p in parts if p != lead and not re.fullmatch(r"[“”\"]*三公[“”\"]*(经费)?|经费", p)]
+    item = names[-1] if names else ""
+    for p in reversed(names[:-1]):  # 公务/接待费, 因公出/国（境）费 wrapped over header rows
+        if len(item) > 5 or p.endswith(("费", "计", "数")):
+            break
+        item = p + item
+    return subject_name(item), (lead or "金额")
 
 
 def document_facts(doc: Document) -> list[Fact]:

@@ -23,6 +23,7 @@ from schemas.findings import Evidence, Finding
 
 MIN_HOLDING = 1  # an identity must hold elsewhere in the table before a miss counts
 MAJORITY = 0.5
+GENERIC = ("金额", "预算数", "决算数", "合计")  # measures that name no part of a total
 NOT_ADDENDS = ("其中", "上年结转", "结转下年", "年初预算", "调整预算")
 
 
@@ -73,8 +74,9 @@ def _gated(sums: list[_Sum]) -> list[_Sum]:
         return []
     failing = [s for s in live if not s.verdict().ok]
     holding = len(live) - len(failing)
-    if len(live) <= 2 and all(p.measure in CANONICAL and p.kind != "unknown"
-                              for s in live for p in [s.total, *s.parts]):
+    if len(live) <= 2 and all(s.total.measure == "合计" and all(
+            p.measure in CANONICAL and p.measure not in GENERIC and p.kind != "unknown"
+            for p in s.parts) for s in live):
         return failing  # one row of a standard table read into canonical columns (合计 = 基本 + 项目)
     if holding < MIN_HOLDING or holding < MAJORITY * len(live):
         return []
