@@ -195,6 +195,14 @@ def check_zero_base(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+def _pct_off(claim: Claim, interval: tuple[float, float] | None):
+    """(verdict, expected) when a stated percentage falls outside its interval, else None."""
+    if interval is None:
+        return None
+    v = compare_pct(claim.value, claim.decimals, interval)
+    return None if v.ok else (v, sum(interval) / 2)
+
+
 @rule("nar.completion", "error", "完成预算的百分比应等于决算数 ÷ 预算数。")
 def check_completion(ctx: Context) -> Iterator[Finding]:
     for s in narrative(ctx):
@@ -206,13 +214,11 @@ def check_completion(ctx: Context) -> Iterator[Finding]:
             actual = next((b for b in before if b is not budget and "预算" not in b.subject), None)
             if budget is None or actual is None or budget.value == 0:
                 continue
-            interval = ratio_interval(wan(actual), wan_tol(actual), wan(budget), wan_tol(budget))
-            if interval is None:
+            off = _pct_off(c, ratio_interval(wan(actual), wan_tol(actual), wan(budget),
+                                             wan_tol(budget)))
+            if off is None:
                 continue
-            v = compare_pct(c.value, c.decimals, interval)
-            if v.ok:
-                continue
-            expected = sum(interval) / 2
+            v, expected = off
             yield finding(
                 "nar.completion",
                 f"所述完成预算{c.text}与决算数{actual.text}÷预算数{budget.text}="
@@ -802,13 +808,10 @@ def prior_current_findings(ctx: Context, rule_id: str) -> Iterator[Finding]:
                     [ev_sentence(s, g)], stated=g.value, unit="%", section=s.section,
                 )
             continue
-        interval = _pc_interval(pc)
-        if rule_id != "nar.growth" or interval is None:
+        off = _pct_off(g, _pc_interval(pc)) if rule_id == "nar.growth" else None
+        if off is None:
             continue
-        v = compare_pct(g.value, g.decimals, interval)
-        if v.ok:
-            continue
-        expected = sum(interval) / 2
+        v, expected = off
         yield finding(
             "nar.growth",
             f"所述变动率{g.text}与上年数{pc.prior.text}、本年数{pc.current.text}推算的"

@@ -32,37 +32,26 @@ def check_year(ctx: Context) -> Iterator[Finding]:
     year = report_year(ctx)
     if year is None:
         return
-    for t in ctx.doc.tables:
-        m = YEAR_RE.search(t.title)
-        if m and int(m.group(1)) != year and not COMPARING_RE.search(t.title):
-            yield finding(
-                "doc.year",
-                f"报告为{year}年度，表格标题却写作“{t.title}”。",
-                [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title,
-                          value=m.group(0))],
-                stated=float(m.group(1)), expected=float(year), section=t.code or t.title,
-            )
-    for sec in ctx.doc.sections:
-        m = OWN_YEAR_RE.search(sec.title)
-        if m and int(m.group(1)) != year and not COMPARING_RE.search(sec.title):
-            yield finding(
-                "doc.year",
-                f"报告为{year}年度，标题却称“{m.group(0)}”。",
-                [Evidence(page=sec.pages[0], source="narrative", text=sec.title,
-                          value=m.group(1) + "年")],
-                stated=float(m.group(1)), expected=float(year), section=sec.title,
-            )
-    for s in ctx.claims.sentences:
-        for m in OWN_YEAR_RE.finditer(s.text):
-            if int(m.group(1)) == year or COMPARING_RE.search(s.text):
+    places: list[tuple[str, re.Pattern[str], str, Evidence]] = [
+        (t.title, YEAR_RE, "表格标题却写作", Evidence(page=t.pages[0], source="table", text=t.title,
+                                                 table=t.code or t.title)) for t in ctx.doc.tables]
+    places += [(sec.title, OWN_YEAR_RE, "标题却称", Evidence(page=sec.pages[0], source="narrative",
+                                                        text=sec.title)) for sec in ctx.doc.sections]
+    places += [(s.text, OWN_YEAR_RE, "此处却称", Evidence(page=s.page, source="narrative", text=s.text,
+                                                      bbox=s.bbox)) for s in ctx.claims.sentences]
+    for text, pattern, said, ev in places:
+        if COMPARING_RE.search(text):
+            continue
+        for m in pattern.finditer(text):
+            if int(m.group(1)) == year:
                 continue
             yield finding(
                 "doc.year",
-                f"报告为{year}年度，此处却称“{m.group(0)}”。",
-                [Evidence(page=s.page, source="narrative", text=s.text, bbox=s.bbox,
-                          value=m.group(1) + "年")],
-                stated=float(m.group(1)), expected=float(year), section=s.section,
+                f"报告为{year}年度，{said}“{m.group(0) if pattern is OWN_YEAR_RE else text}”。",
+                [ev.model_copy(update={"value": m.group(1) + "年"})],
+                stated=float(m.group(1)), expected=float(year), section=ev.table or "报告年度",
             )
+            break
 
 
 # -- template text left in --------------------------------------------------------------------
