@@ -112,7 +112,7 @@ class _Group:
     cells: list[tuple[int, Cell]]
 
 
-def _groups(row: Row) -> list[_Group]:
+def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
     """Label/value groups of one row: a code or label cell starts a group; amounts follow it."""
     groups: list[_Group] = []
     current: _Group | None = None
@@ -134,7 +134,7 @@ def _groups(row: Row) -> list[_Group]:
             continue
         if cell.role == "empty" and current is not None and current.code and not current.label:
             continue  # the blank 款 / 项 cells of a 类 row
-        if cell.role == "amount" and current is None:
+        if current is None and (cell.role == "amount" or (figures_only and cell.role == "empty")):
             current = _Group(code=None, label="", cells=[])  # a row of figures only (三公 表)
         if cell.role in ("amount", "empty") and current is not None:
             current.cells.append((j, cell))
@@ -152,11 +152,12 @@ def table_facts(table: Table) -> list[Fact]:
     if table.kind.startswith("perf"):
         return []
     scale = _scale(table.unit)
+    few_rows = len(table.data_rows()) <= 2
     out: list[Fact] = []
     for r, row in enumerate(table.rows):
         if row.header:
             continue
-        for panel, group in enumerate(_groups(row)):
+        for panel, group in enumerate(_groups(row, few_rows)):
             subject = subject_name(group.label)
             if not subject and not group.code and len(table.data_rows()) > 2:
                 continue  # figures without a label in a table of many rows: not readable
@@ -200,10 +201,34 @@ def _column_item(header: str) -> tuple[str, str]:
     return subject_name(item), (lead or "金额")
 
 
+BLANK_SAYS_ZERO = ("fa09", "bu10")  # a 三公 table printed without a figure: every item is zero
+
+
+def _blank_table_facts(table: Table) -> list[Fact]:
+    """Zero facts, one per value column, for a 三公 table printed with no figure at all."""
+    if table.kind not in BLANK_SAYS_ZERO or any(
+            c.role == "amount" for r in table.data_rows() for c in r.cells) or not table.rows:
+        return []
+    last = table.rows[-1]
+    out = []
+    for j, header in enumerate(table.columns):
+        if not header or not _value_column(header):
+            continue
+        item, measure = _column_item(header)
+        if measure == "金额" and canonical_measure(header)[0] in CANONICAL:
+            item, measure = "", canonical_measure(header)[0]
+        out.append(Fact.model_construct(
+            table=table.id, kind=table.kind, code=None, subject=item, measure=measure,
+            header=header, sub_item=False, side="", panel=0, period="current", value=0.0,
+            half_unit=0.0, blank=True, unit=table.unit or "万元", text="", page=last.page,
+            bbox=last.bbox, row=len(table.rows) - 1, column=j))
+    return out
+
+
 def document_facts(doc: Document) -> list[Fact]:
     facts: list[Fact] = []
     for table in doc.tables:
-        facts.extend(table_facts(table))
+        facts.extend(table_facts(table) or _blank_table_facts(table))
     return facts
 
 

@@ -35,7 +35,8 @@ class Finding(_Model):
     evidence: list[Evidence] = Field(default_factory=list)
 
     def key(self) -> tuple:
-        return (self.rule, self.stated, self.expected, tuple(e.page for e in self.evidence))
+        return (self.rule, self.stated, self.expected,
+                tuple((e.page, e.table, e.text if e.source == "table" else "") for e in self.evidence))
 
 
 class Summary(_Model):

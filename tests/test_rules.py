@@ -198,3 +198,19 @@ def test_missing_standard_table_is_found():
     del spec["tables"]["fa09"]
     found = findings(spec, "doc.tables")
     assert found and "三公" in found[0].message, found
+
+
+def test_completion_of_the_other_budget_is_named():
+    spec = replace(base(), "(三)一般公共预算", "年初预算1,494.63万元，支出决算2,376.77万元，完成年初预算的159.02%",
+                   "年初预算1,494.63万元，全年预算2,000.00万元，支出决算2,376.77万元，完成年初预算的118.84%")
+    found = findings(spec, "nar.completion")
+    assert found and found[0].stated == 118.84 and "全年预算" in found[0].message, found
+
+
+def test_blank_table_against_stated_amounts():
+    spec = base()
+    assert not [f for f in findings(spec, "nar.table_figure") if "运行维护费" in f.message]
+    rows = spec["tables"]["fa09"]["rows"]
+    rows[-1] = [""] * len(rows[-1])  # the 三公 table printed blank
+    found = [f for f in findings(spec, "nar.table_figure") if f.severity == "error"]
+    assert any(f.stated == 1.1 and "运行维护费" in f.message for f in found), found

@@ -139,12 +139,15 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
 
 @rule("nar.table_figure", "error", "情况说明中的金额、数量应与对应表格数一致。")
 def check_table_figures(ctx: Context) -> Iterator[Finding]:
-    seen: set[tuple[int, float]] = set()
+    def key(f: Finding) -> tuple:
+        return (f.stated, *((e.page, e.text) for e in f.evidence))
+
+    seen: set[tuple] = set()
     for f in _template_figures(ctx):
-        seen.add((f.evidence[0].page, f.stated or 0.0))
+        seen.add(key(f))
         yield f
     for f in subject_figures(ctx):
-        if (f.evidence[0].page, f.stated or 0.0) not in seen:
+        if key(f) not in seen:
             yield f
 
 
@@ -229,6 +232,11 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
             if len(name) >= MIN_NAME and text[:-2].endswith(name.removesuffix("支出")) and \
                     name.endswith("支出") and (best is None or len(name) > len(best)):
                 best = name
+    if best is None and text.endswith("支出"):  # 公务用车运行维护费支出 for the column 公务用车运行维护费
+        short = text[:-2]
+        best = max((n for n in names if len(n) >= MIN_NAME and n.endswith("费")
+                    and short.endswith(n)), key=len, default=None)
+        text = short if best else text
     if best is None:
         return None
     prefix = text[: len(text) - len(best)] if text.endswith(best) else text
@@ -263,7 +271,10 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
     among themselves (otherwise the wording does not say which one it restates)."""
     from pipeline.checks.narrative import wan
 
-    names = {f.subject for f in ctx.facts if f.subject and not f.blank}
+    # a table printed wholly blank still says each of its items is zero
+    blank_tables = {t for t in {f.table for f in ctx.facts}
+                    if all(f.blank for f in ctx.facts if f.table == t)}
+    names = {f.subject for f in ctx.facts if f.subject and (not f.blank or f.table in blank_tables)}
     stats = ctx.coverage
     sentences = narrative(ctx)
     for i, s in enumerate(sentences):

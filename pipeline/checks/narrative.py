@@ -210,8 +210,11 @@ def check_completion(ctx: Context) -> Iterator[Finding]:
             if c.kind != "completion":
                 continue
             before = [b for b in reversed(s.claims[:k]) if _money(b) and b.kind == "amount"]
-            budget = next((b for b in before if "预算" in b.subject), None)
-            actual = next((b for b in before if b is not budget and "预算" not in b.subject), None)
+            named = re.search(r"(年初|全年|调整后?)预算", s.text[max(0, c.start - 12):c.start])
+            budgets = [b for b in before if "预算" in b.subject]
+            budget = next((b for b in budgets if named and named.group(1)[:2] in b.subject),
+                          budgets[0] if budgets else None)
+            actual = next((b for b in before if b not in budgets), None)
             if budget is None or actual is None or budget.value == 0:
                 continue
             off = _pct_off(c, ratio_interval(wan(actual), wan_tol(actual), wan(budget),
@@ -219,10 +222,13 @@ def check_completion(ctx: Context) -> Iterator[Finding]:
             if off is None:
                 continue
             v, expected = off
+            other = next((b for b in budgets if b is not budget and b.value and _pct_off(
+                c, ratio_interval(wan(actual), wan_tol(actual), wan(b), wan_tol(b))) is None), None)
+            of_other = f"（{c.text}是决算数÷{other.subject}{other.text}）" if other else ""
             yield finding(
                 "nar.completion",
                 f"所述完成预算{c.text}与决算数{actual.text}÷预算数{budget.text}="
-                f"{expected:.2f}%不符。",
+                f"{expected:.2f}%不符{of_other}。",
                 [ev_sentence(s, c)],
                 stated=c.value,
                 expected=round(expected, 2),
