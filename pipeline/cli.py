@@ -21,6 +21,46 @@ class UsageError(Exception):
     """Bad input that is the user's to fix; the message is one line."""
 
 
+def check_output(output: str | None, what: str = "-o") -> None:
+    """Refuse an output path before any work starts: a folder, or a file in a missing or
+    read-only folder. One line naming the user's path."""
+    if not output:
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"{output}: is a folder; {what} needs a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{output}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{output}: cannot write there (permission denied)")
+
+
+def _annotate_targets(files: list[Path], target: str) -> list[Path]:
+    """Where each annotated PDF goes: the file itself for one report, else one name per report in
+    the folder (created when missing), never two reports onto one name."""
+    out = Path(target)
+    if len(files) == 1 and not out.is_dir():
+        check_output(target, "--annotate")
+        return [out]
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{target}: --annotate with several files needs a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"{target}: cannot write there (permission denied)")
+    names: dict[str, int] = {}
+    targets = []
+    for f in files:
+        n = names.get(f.stem, 0)
+        names[f.stem] = n + 1
+        targets.append(out / (f"{f.stem}.annotated.pdf" if n == 0 else
+                              f"{f.stem}.{n + 1}.annotated.pdf"))
+    return targets
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         path = Path(output)
@@ -87,6 +127,7 @@ def _load(path: str) -> Document:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
+    check_output(args.output)
     doc = _load(args.file)
     if args.format == "json":
         _write(json.dumps(document_json(doc), ensure_ascii=False, indent=1), args.output)
@@ -129,15 +170,12 @@ def _llm_notes(runs, client) -> None:
     print(f"budget-lens: {client.usage.line()}", file=sys.stderr)
 
 
-def _annotate_all(files: list[Path], runs, target: str) -> None:
+def _annotate_all(files: list[Path], runs, targets: list[Path]) -> None:
     from pipeline.report import annotate
 
-    for path, run in zip(files, runs, strict=True):
+    for path, run, out in zip(files, runs, targets, strict=True):
         if run.result.status != "ok":
             continue
-        out = Path(target)
-        if out.is_dir():
-            out = out / f"{path.stem}.annotated.pdf"
         n = annotate(run.result, path, out)
         print(f"budget-lens: {n} highlights written to {out}", file=sys.stderr)
 
@@ -147,8 +185,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.run import check_file
 
     files = [Path(f) for f in args.files]
-    if args.annotate and len(files) > 1 and not Path(args.annotate).is_dir():
-        raise UsageError("--annotate with several files needs an existing folder")
+    check_output(args.output)
+    targets = _annotate_targets(files, args.annotate) if args.annotate else []
     extractor, client = _extractor(args)
     runs = [check_file(f, extractor) for f in files]
     _llm_notes(runs, client)
@@ -161,7 +199,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         text = RENDERERS[args.format](results)
     _write(text, args.output)
     if args.annotate:
-        _annotate_all(files, runs, args.annotate)
+        _annotate_all(files, runs, targets)
     failed = [r for r in results if r.status == "failed"]
     for r in failed:
         print(f"budget-lens: error: {r.error}", file=sys.stderr)
@@ -170,14 +208,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(r.summary.errors for r in results) else EXIT_OK
 
 
+def default_labels() -> Path:
+    """The bundled labels, wherever the command is run from."""
+    return Path(__file__).resolve().parent.parent / "eval" / "labels"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.evaluate import LabelError, evaluate
     from pipeline.run import check_file
 
-    labels = Path(args.labels)
+    root = Path(__file__).resolve().parent.parent
+    labels = Path(args.labels) if args.labels else default_labels()
     if not labels.is_dir():
         raise UsageError(f"{labels}: no such labels folder")
-    root = Path(__file__).resolve().parent.parent
     if args.llm == "replay":
         from pipeline.replay import check_replayed
 
@@ -198,14 +241,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from pipeline.batch import export_csv, export_xlsx, run_batch, summary_text
+    import sqlite3
+
+    from pipeline.batch import export_csv, export_xlsx, find_pdfs, open_db, run_batch, summary_text
 
     folder = Path(args.folder)
+    if folder.is_file():
+        raise UsageError(f"{folder}: batch wants a folder of PDFs; "
+                         "for one report use budget-lens check")
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if not find_pdfs(folder):
+        raise UsageError(f"{folder}: no PDFs found")
     db = Path(args.db)
+    check_output(args.db, "--db")
+    for export in (args.csv, args.xlsx):
+        check_output(export, "--csv/--xlsx")
+    try:
+        open_db(db).close()
+    except sqlite3.DatabaseError:
+        raise UsageError(f"{db}: not a budget-lens database (SQLite)") from None
     try:
         outcome = run_batch(folder, db, jobs=args.jobs,
                             progress_out=None if args.quiet else sys.stderr)
@@ -220,7 +277,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     n = export_csv(db, csv_path)
     export_xlsx(db, xlsx_path)
     print(f"已导出{n}条问题：{csv_path}，{xlsx_path}")
-    return EXIT_OK  # files that failed are recorded with their error; the batch itself finished
+    # files that failed are recorded with their error and the batch goes on; the exit code says so
+    return EXIT_FAILED if outcome.failed else EXIT_OK
 
 
 def _answer_one(question: str, facts, client) -> str:
@@ -289,12 +347,22 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("budget-lens")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="budget-lens",
         description="Check Chinese budget / final-accounts disclosure reports for contradictions.",
     )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    p.add_argument("--version", action="version", version=f"budget-lens {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("segment", help="split a report into tables and narrative sections")
@@ -322,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="precision and recall against labelled gold findings")
     e.add_argument("--llm", choices=["off", "replay"], default="off",
                    help="off: the rule-based extractor; replay: LLM answers from cassettes/")
-    e.add_argument("--labels", default="eval/labels", help="folder of label files")
+    e.add_argument("--labels", help="folder of label files (default: the bundled eval/labels)")
     e.add_argument("--format", choices=["text", "json"], default="text")
     e.set_defaults(func=cmd_eval)
 
@@ -336,7 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cache", help="SQLite cache of LLM answers")
     a.set_defaults(func=cmd_ask, jobs=1)
 
-    b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite")
+    b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite",
+                       description="Check every PDF under a folder; results in SQLite. Exit codes: "
+                       "0 every file checked, 2 a file could not be read (recorded in the "
+                       "database) or the batch could not start, 130 interrupted (run again to "
+                       "resume).")
     b.add_argument("folder", help="folder of report PDFs (searched recursively)")
     b.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
     b.add_argument("--db", default="results.sqlite", help="SQLite database (default results.sqlite)")

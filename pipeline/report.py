@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -97,20 +98,24 @@ def render_text(results: list[FileResult], show_info: bool = True) -> str:
 # -- Markdown --------------------------------------------------------------------------------
 
 
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from the PDF inside Markdown: its characters stay text, never markup."""
+    return MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 
 def render_markdown(results: list[FileResult]) -> str:
     out = ["# Budget Lens 检查报告", ""]
     for r in results:
-        out += [f"## {Path(r.source).name}", ""]
+        out += [f"## {_md_cell(Path(r.source).name)}", ""]
         if r.status == "failed":
-            out += [f"检查失败：{r.error}", ""]
+            out += [f"检查失败：{_md_cell(r.error or '')}", ""]
             continue
         s = r.summary
         out += [
-            f"{r.title}（{KIND_ZH.get(r.report_type, r.report_type)}，{r.pages}页）",
+            f"{_md_cell(r.title)}（{KIND_ZH.get(r.report_type, r.report_type)}，{r.pages}页）",
             "",
             f"**错误 {s.errors}** · 警告 {s.warnings} · 提示 {s.infos}",
             "",
