@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from schemas.findings import FileResult
 
@@ -162,10 +162,10 @@ def run_batch(
     pdfs = find_pdfs(folder)
     db = open_db(db_path)
     with db:
-        run_id = db.execute(
+        run_id = int(db.execute(
             "INSERT INTO runs (folder, started, status, jobs, files) VALUES (?, ?, 'running', ?, ?)",
             (str(folder), now(), jobs, len(pdfs)),
-        ).lastrowid
+        ).lastrowid or 0)
     known = dict(db.execute("SELECT path, sha256 FROM documents"))
     todo: list[tuple[Path, str]] = []
     skipped = 0
@@ -176,7 +176,7 @@ def run_batch(
         else:
             todo.append((p, digest))
     progress = Progress(total=len(pdfs), skipped=skipped,
-                        out=progress_out if progress_out is not None else _Null())
+                        out=progress_out if progress_out is not None else cast(TextIO, _Null()))
     with db:
         db.execute("UPDATE runs SET skipped = ? WHERE id = ?", (skipped, run_id))
     status = "finished"

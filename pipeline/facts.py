@@ -173,7 +173,7 @@ def table_facts(table: Table) -> list[Fact]:
                     # a row of figures only (三公 表): the column names the item
                     item, measure = _column_item(header)
                 blank = cell.role == "empty" or cell.value is None
-                value = 0.0 if blank else float(cell.value) * scale
+                value = 0.0 if cell.value is None or blank else float(cell.value) * scale
                 dec = cell.decimals if cell.decimals is not None else 0
                 out.append(Fact.model_construct(
                     table=table.id, kind=table.kind, code=group.code, subject=item,

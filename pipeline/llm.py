@@ -149,7 +149,7 @@ class LLMClient:
         self.json_schema_ok = True
 
     # -- public -----------------------------------------------------------------------------
-    def structured(self, prompt: Prompt, values: dict[str, object], schema: type[T],
+    def structured(self, prompt: Prompt, values: Mapping[str, object], schema: type[T],
                    chunk_hash: str) -> T:
         """The model's answer to the rendered prompt, validated against `schema`."""
         key = cache_key(self.config.model, prompt.version, schema.__name__, chunk_hash)

@@ -71,7 +71,7 @@ def is_placeholder(text: str) -> bool:
 
 def half_unit(decimals: int) -> float:
     """Half of the last displayed digit: the rounding error one printed figure may carry."""
-    return 0.5 * 10 ** (-decimals)
+    return 0.5 * 10.0 ** (-decimals)
 
 
 def format_amount(value: float, decimals: int = 2) -> str:

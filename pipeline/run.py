@@ -45,7 +45,8 @@ def coverage(doc: Document, partial: Coverage) -> Coverage:
     from pipeline.facts import table_facts
     from pipeline.segment.catalog import KIND_NAMES
 
-    seen, unknown = [], []
+    seen: list[TableSeen] = []
+    unknown: list[TableSeen] = []
     for t in doc.tables:
         if t.kind.startswith("perf"):
             continue

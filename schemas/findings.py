@@ -34,7 +34,7 @@ class Finding(_Model):
     section: str = Field(default="", description="Where in the report: a section or table.")
     evidence: list[Evidence] = Field(default_factory=list)
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[object, ...]:
         return (self.rule, self.stated, self.expected,
                 tuple((e.page, e.table, e.text if e.source == "table" else "") for e in self.evidence))
 

@@ -34,10 +34,13 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, description: str):
+RuleFn = Callable[["Context"], Iterable[Finding]]
+
+
+def rule(rule_id: str, severity: Severity, description: str) -> Callable[[RuleFn], RuleFn]:
     """Register a check. The function yields findings; `severity` is its default severity."""
 
-    def wrap(fn: Callable[[Context], Iterable[Finding]]):
+    def wrap(fn: RuleFn) -> RuleFn:
         RULES[rule_id] = Rule(rule_id, severity, description, fn)
         return fn
 

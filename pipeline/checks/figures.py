@@ -123,8 +123,7 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
         return None
     row = ref.row.replace("{name}", re.escape(name or "")) if ref.row else None
     if row and "|" in row and "{" not in (ref.row or ""):
-        figs = [find_figure(table, part) for part in row.split("|")]
-        figs = [f for f in figs if f is not None]
+        figs = [f for f in (find_figure(table, part) for part in row.split("|")) if f is not None]
         if not figs:
             return None
         total = sum(f.value for f in figs)

@@ -15,7 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipeline.checks.base import Context, amount, compare, finding, rule, severity_for
+from pipeline.checks.base import (
+    Context,
+    Verdict,
+    amount,
+    compare,
+    finding,
+    rule,
+    severity_for,
+)
 from pipeline.facts import CANONICAL, is_total
 from schemas.document import Table
 from schemas.facts import Fact
@@ -37,7 +45,7 @@ class _Sum:
     def expected(self) -> float:
         return sum(p.value for p in self.parts)
 
-    def verdict(self):
+    def verdict(self) -> Verdict:
         # compared in the printed unit: 2 元 in a 元 table is a difference, not rounding
         k = _to_printed(self.total, 1.0)
         tol = sum(p.half_unit for p in self.parts) * k

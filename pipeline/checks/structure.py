@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pipeline.checks.base import Context, amount, compare, ev_sentence, finding, rule
 from pipeline.checks.narrative import MONEY, narrative, wan, wan_tol
 from schemas.claims import Sentence
+from schemas.document import TocEntry
 from schemas.findings import Evidence, Finding
 
 YEAR_RE = re.compile(r"(20\d{2})\s*年")
@@ -148,7 +149,7 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
     from pipeline.segment.catalog import KIND_NAMES, kind_from_title
 
     body = {t.kind: t for t in ctx.doc.tables if t.kind != "unknown" and not t.kind.startswith("perf")}
-    listed = {}
+    listed: dict[str, TocEntry] = {}
     for e in ctx.doc.toc:
         kind = kind_from_title(e.title)
         if kind and not kind.startswith("perf"):

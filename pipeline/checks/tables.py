@@ -20,7 +20,7 @@ from pipeline.checks.base import (
     table_name,
     value_right_of,
 )
-from schemas.document import Table
+from schemas.document import Cell, Row, Table
 from schemas.findings import Finding
 
 CN = "一二三四五六七八九十"
@@ -132,8 +132,7 @@ def _column_sums(
     from pipeline.checks.base import column_index
 
     jt = column_index(t, total_re)
-    jps = [column_index(t, p) for p in part_res]
-    jps = [j for j in jps if j is not None and j != jt]
+    jps = [j for j in (column_index(t, p) for p in part_res) if j is not None and j != jt]
     if jt is None or not jps:
         return
     for row in t.data_rows():
@@ -168,7 +167,8 @@ def check_fa06(ctx: Context) -> Iterator[Finding]:
             if val is None:
                 continue
             ok = val.role == "amount" and val.value is not None
-            codes[cell.text] = Figure(val.value if ok else 0.0, val.decimals if ok else None,
+            codes[cell.text] = Figure(val.value if ok and val.value is not None else 0.0,
+                                      val.decimals if ok else None,
                                       val.text, val.page, val.bbox, f"{cell.text} {label}",
                                       "决算数", t)
     groups = [c for c in codes if len(c) == 3]
@@ -328,8 +328,8 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
     from pipeline.checks.base import ev_cell
 
     for kinds in NAME_KINDS:
-        seen: dict[str, tuple[str, object, object, object]] = {}
-        reported = set()
+        seen: dict[str, tuple[str, Table, Row, Cell]] = {}
+        reported: set[str] = set()
         for kind in kinds:
             t = ctx.doc.table(kind)
             if t is None:
@@ -348,9 +348,9 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
                     reported.add(code)
                     yield finding(
                         "x.subject_names",
-                        f"科目{code}在{table_name(t0)}中名为“{cell0.text}”，"  # type: ignore[union-attr]
+                        f"科目{code}在{table_name(t0)}中名为“{cell0.text}”，"
                         f"在{table_name(t)}中名为“{name_cell.text}”。",
-                        [ev_cell(t0, row0, cell0, "科目名称"),  # type: ignore[arg-type]
+                        [ev_cell(t0, row0, cell0, "科目名称"),
                          ev_cell(t, row, name_cell, "科目名称")],
-                        section=f"{table_name(t0)}与{table_name(t)}",  # type: ignore[arg-type]
+                        section=f"{table_name(t0)}与{table_name(t)}",
                     )

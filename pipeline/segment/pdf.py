@@ -144,7 +144,7 @@ def _open(path: Path) -> pymupdf.Document:
         raise PdfError(f"{path}: the PDF has no pages")
     if doc.is_repaired:
         log.warning("%s: the PDF was damaged and has been repaired; check the result", path)
-    for page in doc:
+    for page in doc.pages():
         if page.rotation:
             # a /Rotate page (landscape tables exported sideways) is read as it is displayed:
             # text runs left to right and top to bottom, and every bbox is in display space
@@ -157,7 +157,7 @@ def read_layout(path: Path) -> list[PageLayout]:
     doc = _open(path)
     pages: list[PageLayout] = []
     try:
-        for page in doc:
+        for page in doc.pages():
             flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
             pd = page.get_text("rawdict", flags=flags)
             pages.append(
@@ -186,7 +186,7 @@ def raw_text_dict_time(path: Path) -> float:
 
     doc = _open(path)
     t0 = time.perf_counter()
-    for page in doc:
+    for page in doc.pages():
         page.get_text("dict")
     elapsed = time.perf_counter() - t0
     doc.close()
