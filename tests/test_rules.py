@@ -214,3 +214,20 @@ def test_blank_table_against_stated_amounts():
     rows[-1] = [""] * len(rows[-1])  # the 三公 table printed blank
     found = [f for f in findings(spec, "nar.table_figure") if f.severity == "error"]
     assert any(f.stated == 1.1 and "运行维护费" in f.message for f in found), found
+
+
+def test_table_in_the_toc_but_not_in_the_body():
+    from pipeline.checks import run_checks
+    from schemas.document import TocEntry
+
+    spec = base()
+    del spec["tables"]["fa10"]
+    doc = build(spec)
+    titles = ["一、收入支出决算总表", "二、收入决算表", "三、支出决算表", "十、部门决算公开相关信息统计表",
+              "第三部分 情况说明"]
+    doc.toc = [TocEntry(title=t, page=2) for t in titles]
+    found = run_checks(doc, extract(doc), only={"doc.tables"})
+    assert any("目录列有" in f.message and "相关信息统计表" in f.message and f.evidence[0].page == 2
+               for f in found), found
+    doc.toc = doc.toc[:3] + doc.toc[4:]
+    assert not [f for f in run_checks(doc, extract(doc), only={"doc.tables"}) if "目录列有" in f.message]

@@ -128,6 +128,7 @@ class _Assembler:
         self.pending: list[tuple[int, TextLine]] = []  # free lines since the last grid
         self.last_was_grid = False
         self.in_toc = False
+        self.toc_page = 0
         self.notes_open: RawTable | None = None
         self.title_lines: list[str] = []
         self.right_edges: dict[int, float] = {}
@@ -157,12 +158,16 @@ class _Assembler:
         compact = re.sub(r"\s+", "", text)
         if compact in ("目录", "目次"):
             self.in_toc = True
+            if not self.toc_page and page.number <= 5:
+                self.toc_page = page.number  # the report's own 目录, not a project's later on
             self.last_was_grid = False
             return
         m = TOC_LINE_RE.match(text)
         if m and ("..." in text or "…" in text or self.in_toc):
             self.toc.append(TocEntry(title=clean_text(m.group(1)), page_ref=int(m.group(2)),
                                      page=page.number))
+            return
+        if self.in_toc and not m and self._toc_entry_without_page(text, page):
             return
         if self.in_toc and not m:
             self.in_toc = False
@@ -178,6 +183,20 @@ class _Assembler:
                 return
             self.notes_open = None
         self.pending.append((page.number, line))
+
+    def _toc_entry_without_page(self, text: str, page: PageLayout) -> bool:
+        """A 目录 line printed without a page number (…… or nothing after the title), on the
+        目录's own page; a lone 表 ends the entry before it (a title wrapped in the 目录)."""
+        title = re.sub(r"[.…·\s]+$", "", text)
+        if title.endswith("。") and len(title) <= 30:
+            title = title[:-1]  # 一、主要职能。 as some 目录 print it
+        if page.number != self.toc_page or not title or len(title) > 50 or "。" in title:
+            return False
+        if len(re.sub(r"\s+", "", title)) <= 4 and title.endswith("表") and self.toc:
+            self.toc[-1].title += re.sub(r"\s+", "", title)  # 支出预算 | 表 wrapped
+        else:
+            self.toc.append(TocEntry(title=clean_text(title), page_ref=None, page=page.number))
+        return True
 
     def _note(self, text: str, line: TextLine, page: PageLayout) -> bool:
         raw = self.notes_open
