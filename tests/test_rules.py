@@ -231,3 +231,13 @@ def test_table_in_the_toc_but_not_in_the_body():
                for f in found), found
     doc.toc = doc.toc[:3] + doc.toc[4:]
     assert not [f for f in run_checks(doc, extract(doc), only={"doc.tables"}) if "目录列有" in f.message]
+
+
+def test_balance_date_of_another_year():
+    spec = replace(base(), "一、收入支出决算总体", "2024年度收入总计2,445.78万元",
+                   "截至2024年12月31日，2024年度收入总计2,445.78万元")
+    assert not findings(spec, "doc.year")
+    spec = replace(base(), "一、收入支出决算总体", "2024年度收入总计2,445.78万元",
+                   "截至2023年12月31日，2024年度收入总计2,445.78万元")
+    found = findings(spec, "doc.year")
+    assert found and found[0].stated == 2023 and "截止日期" in found[0].message, found

@@ -53,6 +53,27 @@ def check_year(ctx: Context) -> Iterator[Finding]:
                 stated=float(m.group(1)), expected=float(year), section=ev.table or "报告年度",
             )
             break
+    yield from _balance_dates(ctx, year)
+
+
+BALANCE_DATE_RE = re.compile(r"截[至止][^。，；]{0,6}?(20\d{2})\s*年\s*\d{1,2}\s*月")
+
+
+def _balance_dates(ctx: Context, year: int) -> Iterator[Finding]:
+    """A 决算 states its balances at the end of its own year; a 预算 at the end of the year before
+    or during its own year. Another year is a slip (a heading or date copied from another year)."""
+    allowed = {year} if ctx.doc.report_type == "final_accounts" else {year - 1, year}
+    for s in ctx.claims.sentences:
+        for m in BALANCE_DATE_RE.finditer(s.text):
+            if int(m.group(1)) in allowed:
+                continue
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度，数据截止日期却为“{m.group(0)}”。",
+                [Evidence(page=s.page, source="narrative", text=s.text, bbox=s.bbox,
+                          value=m.group(1) + "年")],
+                stated=float(m.group(1)), expected=float(max(allowed)), section=s.section,
+            )
 
 
 # -- template text left in --------------------------------------------------------------------
