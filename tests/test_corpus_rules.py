@@ -45,3 +45,10 @@ def test_rule_on_real_reports(rule_id, failing, page, passing):
 def test_comparison_words_hold_on_a_real_report():
     # 决算数小于全年预算数 with 2.22 against 2.23万元 (shgzb 2024): no finding
     assert not pages("shanghai-putuo-shgzb-2024-juesuan", "nar.compare")
+
+
+def test_department_on_every_self_evaluation_of_a_sample():
+    from pipeline.run import check_file as check
+
+    found = check(ROOT / "samples" / "000_3feb2deca3ba0fbc.pdf").result.findings
+    assert not [f for f in found if f.rule == "perf.department"]

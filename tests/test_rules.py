@@ -40,6 +40,7 @@ PLANTS = {
     "doc.year": ([("一、收入支出决算总体", "2024年度收入总计", "2023年度部门决算收入总计")], 2023.0),
     "doc.template_text": ([("一、收入支出决算总体", "增长7.86%，支出", "增长（下降）7.86%，支出")],
                           None),
+    "perf.department": ([("perf_self_eval", "200021-测试中心", "201021-测试中心")], None),
     "perf.rate": ([("perf_self_eval", "91.48", "93.48")], 93.48),
     "perf.balance": ([("perf_self_eval", "8.982", "8.882")], 8.882),
     "perf.rate_score": ([("perf_self_eval", "9.15", "9.55")], 9.55),
@@ -165,7 +166,7 @@ def test_missing_execution_table():
 def test_funding_source_row_against_total_row():
     assert findings(base(), "perf.sources") == []
     spec = base()
-    spec["tables"]["perf_self_eval"]["rows"][3][5] = "97.458"  # 省级财政资金 / 全年执行数
+    spec["tables"]["perf_self_eval"]["rows"][4][5] = "97.458"  # 省级财政资金 / 全年执行数
     found = findings(spec, "perf.sources")
     assert found and found[0].stated == 97.458 and found[0].expected == 96.458
 
