@@ -65,7 +65,7 @@ def plant(rule_id):
 
 
 def test_every_rule_is_tested():
-    special = {"doc.tables", "nar.subject_name", "nar.reason_direction", "perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
+    special = {"doc.tables", "nar.subject_name", "x.units", "nar.reason_direction", "perf.sources", "perf.reason", "perf.missing_execution", "x.fund_tables", "nar.empty_section",
                "tbl.empty_statement"}
     assert set(RULES) == set(PLANTS) | special
 
@@ -242,3 +242,12 @@ def test_balance_date_of_another_year():
                    "截至2023年12月31日，2024年度收入总计2,445.78万元")
     found = findings(spec, "doc.year")
     assert found and found[0].stated == 2023 and "截止日期" in found[0].message, found
+
+
+def test_table_unit_slip_between_tables():
+    assert findings(base(), "x.units") == []
+    spec = base()
+    spec["tables"]["fa05"]["unit"] = "元"  # 公开05表 captioned 元 though it prints 万元
+    found = findings(spec, "x.units")
+    assert found and "一万倍" in found[0].message, found
+    assert not findings(spec, "x.subjects")  # reported once, as the unit slip

@@ -227,7 +227,18 @@ def _class_figures(facts: list[Fact], kind: str, measures: tuple[str, ...], side
     return out
 
 
+@rule("x.units", "warning", "各表金额单位应标注一致：同一科目在两表中相差一万倍即单位（元/万元）标错。")
+def check_units(ctx: Context) -> Iterator[Finding]:
+    for f in check_cross_subjects(ctx):
+        if f.rule == "x.units":
+            yield f
+
+
 @rule("x.subjects", "error", "表间一致：收支总表与支出表、财政拨款收支总表与一般公共预算支出表的各类支出相等。")
+def check_subjects(ctx: Context) -> Iterator[Finding]:
+    yield from (f for f in check_cross_subjects(ctx) if f.rule == "x.subjects")
+
+
 def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
     tables = {t.id: t for t in ctx.doc.tables}
     for (ka, ma, side), (kb, mb) in SUBJECT_PAIRS:
@@ -244,6 +255,15 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
                 continue
             ta, tb = tables[fa.table], tables[fb.table]
             na, nb = ta.code or ta.title or ta.id, tb.code or tb.title or tb.id
+            if fa.value and fb.value and any(abs(fa.value * r - fb.value) <= 0.01 * abs(fb.value)
+                                             for r in (1e4, 1e-4)):
+                yield finding(
+                    "x.units",
+                    f"“{name}”：{na}为{fa.text}（单位{fa.unit}），{nb}为{fb.text}（单位{fb.unit}），"
+                    "两者相差一万倍，疑为表格单位标注错误。",
+                    [_evidence(fa, ta), _evidence(fb, tb)], section=f"{na}与{nb}",
+                )
+                continue
             yield finding(
                 "x.subjects",
                 f"“{name}”：{na}为{amount(fa.value)}，{nb}为{amount(fb.value)}，两者应相等。",
