@@ -251,3 +251,38 @@ def test_table_unit_slip_between_tables():
     found = findings(spec, "x.units")
     assert found and "一万倍" in found[0].message, found
     assert not findings(spec, "x.subjects")  # reported once, as the unit slip
+
+
+def test_budget_fund_table_empty_while_the_totals_state_the_fund():
+    from pipeline.checks import run_checks
+    from pipeline.segment.grid import Grid, GridCell
+    from pipeline.segment.tables import RawTable, build_table
+
+    def table(rows, caption, i):
+        cells = [[GridCell(t, (50.0 * k, 20.0 * r, 50.0 * k + 50, 20.0 * r + 20))
+                  for k, t in enumerate(row)] for r, row in enumerate(rows)]
+        xs = [50.0 * k for k in range(len(rows[0]) + 1)]
+        ys = [20.0 * r for r in range(len(rows) + 1)]
+        grid = Grid(page=i, bbox=(0, 0, xs[-1], ys[-1]), xs=xs, ys=ys, rows=cells,
+                    row_boxes=[(0, y, xs[-1], y + 20) for y in ys[:-1]])
+        return build_table(RawTable(grids=[grid], caption=[caption, "单位：万元"]), i)
+
+    def doc(fund: str):
+        from schemas.document import Document
+
+        t01 = table([["收入", "", "支出", ""], ["项目", "金额", "项目", "金额"],
+                     ["一、一般公共预算", "90.00", "一、一般公共服务支出", "100.00"],
+                     ["二、政府性基金预算", fund, "", ""],
+                     ["收入合计", "100.00", "支出合计", "100.00"]], "部门收支预算总表", 1)
+        t04 = table([["收入", "", "支出", ""], ["项目", "金额", "项目", "金额"],
+                     ["一、一般公共预算", "90.00", "一、一般公共服务支出", "100.00"],
+                     ["二、政府性基金预算", fund, "", ""],
+                     ["收入合计", "100.00", "支出合计", "100.00"]], "财政拨款收支预算总表", 2)
+        t08 = table([["科目编码", "科目名称", "金额"], ["", "合计", ""]], "政府性基金预算支出表", 3)
+        return Document(source="b.pdf", page_count=3, report_type="budget", tables=[t01, t04, t08])
+
+    d = doc("10.00")
+    found = run_checks(d, extract(d), only={"x.fund_tables"})
+    assert found and found[0].stated == 10.0, found
+    d = doc("")
+    assert run_checks(d, extract(d), only={"x.fund_tables"}) == []

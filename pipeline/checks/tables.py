@@ -320,6 +320,40 @@ def check_fund_tables(ctx: Context) -> Iterator[Finding]:
             )
 
 
+    yield from _budget_fund_tables(ctx)
+
+
+# a budget's fund table, and the 财政拨款收支总表 rows or columns that state the same fund
+BUDGET_FUNDS = (("bu08", "政府性基金"), ("bu09", "国有资本经营"))
+
+
+def _budget_fund_tables(ctx: Context) -> Iterator[Finding]:
+    """A budget fund table printed empty while the 收支总表 gives that fund an amount."""
+    from pipeline.checks.identities import _evidence
+
+    for kind, word in BUDGET_FUNDS:
+        t = ctx.doc.table(kind)
+        if t is None or any(c.role == "amount" and c.value for r in t.data_rows() for c in r.cells):
+            continue
+        stated = [f for f in ctx.facts if f.kind in ("bu01", "bu04") and f.value > 0
+                  and not f.sub_item and (f.subject.endswith((word, word + "预算", word + "预算资金",
+                                                              word + "收入", word + "预算收入"))
+                                          or (f.measure == word and not f.code
+                                              and f.subject.endswith(("合计", "总计"))))]
+        # two tables that agree on the amount: one misread table cannot raise this alone
+        agreed = [f for f in stated if any(g.table != f.table and abs(g.value - f.value) <= 0.01
+                                           for g in stated)]
+        if agreed:
+            f = agreed[0]
+            src = next(x for x in ctx.doc.tables if x.id == f.table)
+            yield finding(
+                "x.fund_tables",
+                f"{table_name(t)}无数据，但{table_name(src)}列有“{f.subject}”{amount(f.value)}。",
+                [_evidence(f, src)],
+                stated=round(f.value, 2), expected=0.0, unit="万元", section=table_name(t),
+            )
+
+
 NAME_KINDS = (("fa02", "fa03", "fa05"), ("bu02", "bu03", "bu05"))
 
 
