@@ -286,3 +286,16 @@ def test_budget_fund_table_empty_while_the_totals_state_the_fund():
     assert found and found[0].stated == 10.0, found
     d = doc("")
     assert run_checks(d, extract(d), only={"x.fund_tables"}) == []
+
+
+def test_tables_out_of_the_order_of_the_toc():
+    from pipeline.checks import run_checks
+    from schemas.document import TocEntry
+
+    doc = build(base())
+    titles = [t.title for t in doc.tables if not t.kind.startswith("perf")] + ["第三部分 情况说明"]
+    doc.toc = [TocEntry(title=t, page=2) for t in titles]
+    assert run_checks(doc, extract(doc), only={"doc.tables"}) == []
+    doc.toc = [TocEntry(title=t, page=2) for t in (titles[1], titles[0], *titles[2:])]
+    found = run_checks(doc, extract(doc), only={"doc.tables"})
+    assert any("顺序" in f.message for f in found), found

@@ -198,6 +198,8 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
                     [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title)],
                     section=t.code or t.title,
                 )
+    if complete:
+        yield from _order(ctx, listed, body)
     if ctx.doc.report_type == "final_accounts" and "fa04" in body:
         for kind in NATIONAL_FINAL:
             if kind not in body and kind not in listed:
@@ -259,3 +261,20 @@ def check_department(ctx: Context) -> Iterator[Finding]:
                     f"预算单位代码{ucode.group(1)}不以主管部门代码{dcode.group(1)}开头。",
                     [unit[1], dept[1]], section=t.title or t.id,
                 )
+
+
+def _order(ctx: Context, listed: dict[str, TocEntry], body: dict[str, Table]) -> Iterator[Finding]:
+    """The tables printed in the order of the 目录 (the first one out of place is reported)."""
+    toc_order = [k for k in listed if k in body]
+    body_order = [t.kind for t in ctx.doc.tables if t.kind in listed and body.get(t.kind) is t]
+    for want, got in zip(toc_order, body_order, strict=False):
+        if want != got:
+            t = body[got]
+            yield finding(
+                "doc.tables",
+                f"“{t.title}”在正文中的顺序与目录不一致（目录此处为“{listed[want].title}”）。",
+                [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title),
+                 Evidence(page=listed[want].page or 1, source="narrative", text=listed[want].title)],
+                section="目录",
+            )
+            return
