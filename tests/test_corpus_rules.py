@@ -52,3 +52,13 @@ def test_department_on_every_self_evaluation_of_a_sample():
 
     found = check(ROOT / "samples" / "000_3feb2deca3ba0fbc.pdf").result.findings
     assert not [f for f in found if f.rule == "perf.department"]
+
+
+@pytest.mark.parametrize("rule_id, stem", [
+    ("doc.tables", "shanghai-putuo-wanli-2024-yusuan"),  # 目录 of 9 tables, all 9 in the body
+    ("x.units", "shanghai-putuo-zhengfuban-2025-yusuan"),  # 元 tables beside a 万元 三公 table
+    ("x.fund_tables", "jiangsu-gaoyuan-2018-yusuan"),  # an empty fund table, nothing stated
+    ("nar.compare", "shanghai-putuo-shgzb-2024-juesuan"),
+])
+def test_real_reports_without_the_problem_pass(rule_id, stem):
+    assert not pages(stem, rule_id), [f.message for f in findings(stem) if f.rule == rule_id]

@@ -299,3 +299,13 @@ def test_tables_out_of_the_order_of_the_toc():
     doc.toc = [TocEntry(title=t, page=2) for t in (titles[1], titles[0], *titles[2:])]
     found = run_checks(doc, extract(doc), only={"doc.tables"})
     assert any("顺序" in f.message for f in found), found
+
+
+def test_the_same_table_printed_twice():
+    from pipeline.checks import run_checks
+
+    spec = base()
+    spec["tables"]["fa05#2"] = {**spec["tables"]["fa05"], "page": 40}
+    doc = build(spec)
+    found = run_checks(doc, extract(doc), only={"doc.tables"})
+    assert any("出现两次" in f.message for f in found), found

@@ -201,6 +201,29 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
     if complete:
         yield from _order(ctx, listed, body)
     yield from _national_final(ctx, listed, body)
+    yield from _duplicated(ctx)
+
+
+def _duplicated(ctx: Context) -> Iterator[Finding]:
+    """The same standard table printed twice (same kind and title, both with figures)."""
+    seen: dict[tuple[str, str], Table] = {}
+    for t in ctx.doc.tables:
+        if t.kind == "unknown" or t.kind.startswith("perf") or not t.title:
+            continue
+        key = (t.kind, re.sub(r"\s+", "", t.title))
+        first = seen.get(key)
+        if first is not None and t.pages[0] > first.pages[-1] + 1 and any(
+                c.role == "amount" for r in t.data_rows() for c in r.cells):
+            # (on the next page it is the table continued under a repeated caption)
+            yield finding(
+                "doc.tables",
+                f"“{t.title}”出现两次（第{first.pages[0]}页、第{t.pages[0]}页）。",
+                [Evidence(page=t.pages[0], source="table", text=t.title, table=t.code or t.title),
+                 Evidence(page=first.pages[0], source="table", text=first.title,
+                          table=first.code or first.title)],
+                section=t.code or t.title,
+            )
+        seen.setdefault(key, t)
 
 
 def _national_final(ctx: Context, listed: dict[str, TocEntry], body: dict[str, Table]
