@@ -17,9 +17,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TextIO
 
 from schemas.findings import FileResult
 
@@ -114,28 +114,23 @@ def store(db: sqlite3.Connection, run_id: int, path: Path, digest: str, result: 
         db.execute(f"UPDATE runs SET {col} = {col} + 1 WHERE id = ?", (run_id,))
 
 
-@dataclass
 class Progress:
-    total: int
-    out: TextIO = sys.stderr
-    done: int = 0
-    failed: int = 0
-    skipped: int = 0
-    started: float = field(default_factory=time.perf_counter)
+    """The progress bar (tqdm), shown only when its stream is a terminal."""
+
+    def __init__(self, total: int, out: TextIO | None, skipped: int = 0) -> None:
+        from tqdm import tqdm
+
+        self.done, self.failed, self.skipped = 0, 0, skipped
+        shown = out is not None and out.isatty()
+        self.bar = tqdm(total=total, initial=skipped, file=out, disable=not shown, unit="份",
+                        dynamic_ncols=True, desc="检查")
 
     def show(self, name: str = "") -> None:
-        width = 28
-        finished = self.done + self.skipped
-        filled = int(width * finished / self.total) if self.total else width
-        rate = self.done / max(time.perf_counter() - self.started, 1e-9)
-        line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} "
-                f"· {self.failed} failed · {self.skipped} skipped · {rate:.1f}/s {name[:30]:30}")
-        self.out.write(line)
-        self.out.flush()
+        self.bar.set_postfix_str(f"失败{self.failed} 跳过{self.skipped} {name[:30]}", refresh=False)
+        self.bar.update(1) if name else self.bar.refresh()
 
     def end(self) -> None:
-        self.out.write("\n")
-        self.out.flush()
+        self.bar.close()
 
 
 def find_pdfs(folder: Path) -> list[Path]:
@@ -175,8 +170,7 @@ def run_batch(
             skipped += 1
         else:
             todo.append((p, digest))
-    progress = Progress(total=len(pdfs), skipped=skipped,
-                        out=progress_out if progress_out is not None else cast(TextIO, _Null()))
+    progress = Progress(total=len(pdfs), skipped=skipped, out=progress_out)
     with db:
         db.execute("UPDATE runs SET skipped = ? WHERE id = ?", (skipped, run_id))
     status = "finished"
@@ -210,29 +204,38 @@ def run_batch(
     return BatchOutcome(run_id, status, *row)
 
 
-class _Null:
-    def write(self, _: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-
 # -- reporting --------------------------------------------------------------------------------
 
 
-def summary_text(db_path: Path, outcome: BatchOutcome | None = None) -> str:
+def _present(db: sqlite3.Connection, paths: Iterable[Path] | None) -> str:
+    """A temporary table of the files the folder holds now: summaries and exports name only
+    those (a file deleted since an earlier run is left out)."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS present (path TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM present")
+    if paths is None:
+        db.execute("INSERT INTO present SELECT path FROM documents")
+    else:
+        db.executemany("INSERT OR IGNORE INTO present VALUES (?)", [(str(p),) for p in paths])
+    return "d.path IN (SELECT path FROM present)"
+
+
+def summary_text(db_path: Path, outcome: BatchOutcome | None = None,
+                 paths: Iterable[Path] | None = None) -> str:
     db = open_db(db_path)
     try:
-        docs = db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall()
-        sev = dict(db.execute("SELECT severity, COUNT(*) FROM findings GROUP BY severity"))
+        here = _present(db, paths)
+        docs = db.execute(f"SELECT status, COUNT(*) FROM documents d WHERE {here} GROUP BY status"
+                          ).fetchall()
+        sev = dict(db.execute(f"SELECT f.severity, COUNT(*) FROM findings f JOIN documents d ON"
+                              f" d.id = f.document_id WHERE {here} GROUP BY f.severity"))
         rules = db.execute(
-            "SELECT rule, COUNT(*) AS n FROM findings WHERE severity != 'info' GROUP BY rule"
-            " ORDER BY n DESC, rule LIMIT 8").fetchall()
-        failures = db.execute("SELECT path, error FROM documents WHERE status = 'failed'"
-                              " ORDER BY path").fetchall()
-        worst = db.execute("SELECT path, errors, warnings FROM documents WHERE status = 'ok'"
-                           " ORDER BY errors DESC, warnings DESC LIMIT 5").fetchall()
+            f"SELECT f.rule, COUNT(*) AS n FROM findings f JOIN documents d ON d.id = f.document_id"
+            f" WHERE f.severity != 'info' AND {here} GROUP BY f.rule ORDER BY n DESC, f.rule"
+            " LIMIT 8").fetchall()
+        failures = db.execute(f"SELECT path, error FROM documents d WHERE status = 'failed' AND"
+                              f" {here} ORDER BY path").fetchall()
+        worst = db.execute(f"SELECT path, errors, warnings FROM documents d WHERE status = 'ok'"
+                           f" AND {here} ORDER BY errors DESC, warnings DESC LIMIT 5").fetchall()
     finally:
         db.close()
     status = dict(docs)
@@ -259,13 +262,28 @@ def summary_text(db_path: Path, outcome: BatchOutcome | None = None) -> str:
 COLUMNS = ["文件", "报告", "级别", "规则", "问题", "陈述值", "应为", "单位", "位置", "页码", "证据"]
 
 
-def finding_rows(db_path: Path) -> Iterable[list]:
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def finding_rows(db_path: Path, paths: Iterable[Path] | None = None) -> Iterable[list]:
     db = open_db(db_path)
     try:
-        yield from db.execute(
-            "SELECT d.path, d.title, f.severity, f.rule, f.message, f.stated, f.expected, f.unit,"
-            " f.section, f.pages, f.evidence FROM findings f JOIN documents d"
-            " ON d.id = f.document_id ORDER BY d.path, f.id")
+        here = _present(db, paths)
+        for row in db.execute(
+                "SELECT d.path, d.title, f.severity, f.rule, f.message, f.stated, f.expected,"
+                " f.unit, f.section, f.pages, f.evidence FROM findings f JOIN documents d"
+                f" ON d.id = f.document_id WHERE {here} ORDER BY d.path, f.id"):
+            yield [row[0], row[1], SEVERITY_ZH.get(row[2], row[2]), *row[3:]]
+    finally:
+        db.close()
+
+
+def failed_rows(db_path: Path, paths: Iterable[Path] | None = None) -> list[tuple]:
+    db = open_db(db_path)
+    try:
+        here = _present(db, paths)
+        return db.execute(f"SELECT path, error FROM documents d WHERE status = 'failed' AND {here}"
+                          " ORDER BY path").fetchall()
     finally:
         db.close()
 
@@ -274,20 +292,20 @@ def _evidence_text(raw: str) -> str:
     return "；".join(f"第{e['page']}页 {e['text']}" for e in json.loads(raw))
 
 
-def export_csv(db_path: Path, dest: Path) -> int:
+def export_csv(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -> int:
     n = 0
     tmp = dest.with_name(dest.name + ".tmp")
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens it as UTF-8
         w = csv.writer(fh)
         w.writerow(COLUMNS)
-        for row in finding_rows(db_path):
+        for row in finding_rows(db_path, paths):
             w.writerow([*row[:-1], _evidence_text(row[-1])])
             n += 1
     tmp.replace(dest)
     return n
 
 
-def export_xlsx(db_path: Path, dest: Path) -> int:
+def export_xlsx(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -298,18 +316,26 @@ def export_xlsx(db_path: Path, dest: Path) -> int:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     n = 0
-    for row in finding_rows(db_path):
+    for row in finding_rows(db_path, paths):
         ws.append([*row[:-1], _evidence_text(row[-1])])
         n += 1
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
     for letter, width in zip("ABCDEFGHIJK", (34, 30, 8, 20, 60, 12, 12, 6, 40, 10, 80),
                              strict=True):
         ws.column_dimensions[letter].width = width
     counts = wb.create_sheet("按规则统计")
     counts.append(["规则", "级别", "数量"])
-    tally = Counter((r[3], r[2]) for r in finding_rows(db_path))
+    tally = Counter((r[3], r[2]) for r in finding_rows(db_path, paths))
     for (rule, sev), k in sorted(tally.items(), key=lambda kv: -kv[1]):
         counts.append([rule, sev, k])
+    counts.auto_filter.ref = counts.dimensions
+    failed = wb.create_sheet("失败的文件")
+    failed.append(["文件", "原因"])
+    for path, error in failed_rows(db_path, paths):
+        failed.append([path, error])
+    failed.column_dimensions["A"].width = 50
+    failed.column_dimensions["B"].width = 80
     tmp = dest.with_name(dest.name + ".tmp")
     wb.save(tmp)
     tmp.replace(dest)

@@ -265,17 +265,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"{db}: not a budget-lens database (SQLite)") from None
     try:
         outcome = run_batch(folder, db, jobs=args.jobs,
-                            progress_out=None if args.quiet else sys.stderr)
+                            progress_out=None if args.quiet else sys.stderr)  # bar on a terminal only
     except KeyboardInterrupt:
         print(f"budget-lens: interrupted; results of finished files are kept in {db}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    print(summary_text(db, outcome))
+    present = find_pdfs(folder)
+    print(summary_text(db, outcome, present))
     stem = db.with_suffix("")
     csv_path = Path(args.csv or f"{stem}.findings.csv")
     xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
-    n = export_csv(db, csv_path)
-    export_xlsx(db, xlsx_path)
+    n = export_csv(db, csv_path, present)
+    export_xlsx(db, xlsx_path, present)
     print(f"已导出{n}条问题：{csv_path}，{xlsx_path}")
     # files that failed are recorded with their error and the batch goes on; the exit code says so
     return EXIT_FAILED if outcome.failed else EXIT_OK

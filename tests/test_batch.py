@@ -73,14 +73,29 @@ def test_cli_summary_and_exports(folder, tmp_path):
                         "--db", str(db)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "5份报告" in r.stdout and "最常见的规则" in r.stdout
-    assert "5/5" in r.stderr  # the progress bar
+    assert "检查" not in r.stderr  # the progress bar only on a terminal
     with open(tmp_path / "out.findings.csv", encoding="utf-8-sig") as fh:
         table = list(csv.reader(fh))
     assert table[0][:4] == ["文件", "报告", "级别", "规则"] and len(table) > 15
     assert any(row[3] == "nar.share" and "第14页" in row[-1] for row in table)
+    assert {row[2] for row in table[1:]} <= {"错误", "警告", "提示"}  # severities in Chinese
     wb = load_workbook(tmp_path / "out.findings.xlsx")
-    assert wb.sheetnames == ["问题清单", "按规则统计"]
+    assert wb.sheetnames == ["问题清单", "按规则统计", "失败的文件"]
     assert wb["问题清单"].max_row == len(table)
+    assert wb["问题清单"].auto_filter.ref == f"A1:K{len(table)}"
+
+
+def test_deleted_files_leave_the_summary_and_exports(folder, tmp_path):
+    db = tmp_path / "r.sqlite"
+    run_batch(folder, db, jobs=1, progress_out=None)
+    gone = sorted(folder.glob("*.pdf"))[0]
+    gone.unlink()
+    r = subprocess.run([sys.executable, "-m", "pipeline", "batch", str(folder), "--db", str(db),
+                        "--quiet"], capture_output=True, text=True)
+    assert gone.name not in r.stdout
+    with open(tmp_path / "r.findings.csv", encoding="utf-8-sig") as fh:
+        assert not [row for row in csv.reader(fh) if row[0] == str(gone)]
+    assert "4份报告" in r.stdout
 
 
 def test_interrupted_run_leaves_a_consistent_database(tmp_path):
@@ -116,3 +131,29 @@ def test_interrupted_run_leaves_a_consistent_database(tmp_path):
     resumed = run_batch(folder, db, jobs=2, progress_out=None)
     assert resumed.skipped == done and resumed.checked == 24 - done
     assert rows(db, "SELECT COUNT(*) FROM documents")[0][0] == 24
+
+
+def test_progress_bar_on_a_terminal(folder, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--db",
+                             str(tmp_path / "p.sqlite")], stdout=subprocess.DEVNULL,
+                            stderr=secondary, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    os.close(secondary)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait()
+    assert "检查" in out.decode("utf-8", "ignore") and "5/5" in out.decode("utf-8", "ignore")
