@@ -71,6 +71,8 @@ def _read_execution(project: PerfProject, rows: list[Row]) -> None:
             t = cell.text.strip()
             if t and t not in ("无", "/", "-") and t not in reasons:
                 reasons.append(t)
+                if "deviation_reason" not in project.cells:  # where the 偏差原因 is printed
+                    project.cells["deviation_reason"] = (cell.page, cell.bbox, cell.text)
     project.deviation_reason = "；".join(reasons)
 
 

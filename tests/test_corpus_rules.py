@@ -62,3 +62,11 @@ def test_department_on_every_self_evaluation_of_a_sample():
 ])
 def test_real_reports_without_the_problem_pass(rule_id, stem):
     assert not pages(stem, rule_id), [f.message for f in findings(stem) if f.rule == rule_id]
+
+
+def test_reason_finding_cites_the_reason_cell():
+    from pipeline.run import check_file as check
+
+    found = [f for f in check(ROOT / "samples" / "003_6b8b447dd5f33aed.pdf").result.findings
+             if f.rule == "perf.reason"]
+    assert found and any(e.value and "执行率低" in e.value and e.bbox for e in found[0].evidence)

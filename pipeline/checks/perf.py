@@ -260,7 +260,8 @@ def check_reason(ctx: Context) -> Iterator[Finding]:
         yield finding(
             "perf.reason",
             f"“{p.name}”执行率为{p.rate:g}%，偏差原因却称“{reason}”，与数字矛盾。",
-            _evs(p, ("rate", "执行率"), ("actual", "全年执行数"), ("budget_full", "全年预算数")),
+            _evs(p, ("rate", "执行率"), ("deviation_reason", "偏差原因"), ("actual", "全年执行数"),
+                 ("budget_full", "全年预算数")),
             stated=p.rate,
             unit="%",
             section=_section(p),
