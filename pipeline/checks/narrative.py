@@ -340,7 +340,9 @@ def check_share(ctx: Context) -> Iterator[Finding]:
                 continue
             head, fig = _share_base(ctx, sentences, i, c)
             if head is not None and head is not part:
-                base, base_tol, base_text, base_ev = wan(head), wan_tol(head), head.text, None
+                base, base_tol, base_text = wan(head), wan_tol(head), head.text
+                home = next((x for x in sentences if any(h is head for h in x.claims)), s)
+                base_ev = ev_sentence(home, head) if home is not s else None  # the total's source
             elif fig is not None:
                 base, base_tol, base_text, base_ev = fig.value, fig.tol, fig.text, ev_figure(fig)
             else:
