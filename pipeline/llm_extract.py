@@ -130,7 +130,28 @@ def ground_claim(c: NarrativeClaim, chunk: Chunk) -> str | None:
     for v in values:
         if v is not None and not any(abs(v - n) < 1e-9 for n in numbers):
             return f"number {v:g} not in the source"
+    unnamed = re.fullmatch(r"[（(]?(未指明|无|不详)?[)）]?", c.subject.strip())
+    names = {c.subject, re.sub(r"[“”\"]|[（(][类款项][)）]", "", c.subject)}
+    if not unnamed and not any(_in(n, c.quote) or _in(n, chunk.text) for n in names):
+        return f"subject not in the source: {c.subject[:20]}"
+    words = DIRECTION_WORDS.get(c.direction or "")
+    if words and not re.search(words, _sentence_of(c.quote, chunk.text)):
+        return f"direction {c.direction} not in the quote"
     return None
+
+
+def _sentence_of(quote: str, source: str) -> str:
+    """The sentence of the source the quote stands in (a quote may stop short of its verb)."""
+    text, q = _squash(source), _squash(quote)
+    i = text.find(q)
+    if i < 0:
+        return quote
+    start = max(text.rfind(p, 0, i) for p in "。；;\n") + 1
+    ends = [e for e in (text.find(p, i + len(q)) for p in "。；;\n") if e >= 0]
+    return text[start:min(ends) if ends else len(text)]
+
+
+DIRECTION_WORDS = {"增加": "增加|增长|上升|提高|增", "减少": "减少|下降|降低|节约|减", "持平": "持平|相同|一致|不变"}
 
 
 def ground_reason(r: IndicatorReason, chunk: Chunk) -> str | None:

@@ -41,11 +41,13 @@ def record_samples(config: LLMConfig) -> None:
               f"{len(claims.llm.narrative)} claims, {len(claims.llm.warnings)} warnings")
 
 
-def record_scenarios(server, url: str) -> None:
+def record_scenarios(server, url: str, only: str | None = None) -> None:
     import llm_scenarios as sc
 
     sc.CASSETTES.mkdir(parents=True, exist_ok=True)
     for name, (scripted, run) in sc.SCENARIOS.items():
+        if only and name != only:
+            continue
         path = sc.cassette(name)
         path.unlink(missing_ok=True)
         server.queue.clear()
@@ -58,6 +60,7 @@ def record_scenarios(server, url: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--live", action="store_true", help="record against a live endpoint")
+    ap.add_argument("--only", help="record this test scenario only (reference server)")
     args = ap.parse_args()
     if args.live:
         config = LLMConfig.from_env(os.environ, concurrency=1)
@@ -67,9 +70,10 @@ def main() -> None:
 
     server = Server()
     with server as url:
-        record_samples(LLMConfig(model="reference-model", api_key="sk-reference", base_url=url,
-                                 concurrency=1))
-        record_scenarios(server, url)
+        if not args.only:
+            record_samples(LLMConfig(model="reference-model", api_key="sk-reference",
+                                     base_url=url, concurrency=1))
+        record_scenarios(server, url, args.only)
 
 
 if __name__ == "__main__":

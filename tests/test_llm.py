@@ -6,7 +6,7 @@ import sys
 
 import pytest
 from conftest import ROOT, sample_pdf
-from llm_scenarios import INJECTION, client, tiny_doc
+from llm_scenarios import INJECTION, STEERING, client, tiny_doc
 
 from pipeline.cache import Cache
 from pipeline.checks import run_checks
@@ -116,6 +116,18 @@ def test_planted_instruction_changes_nothing():
     claims = llm_extract(doc, client())
     assert all(x.claim.value != 10000 for x in claims.llm.narrative)
     assert any("not in the source" in w for w in claims.llm.warnings)
+    assert llm_findings(doc, claims) == rule_findings(doc)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("steered_fields.yaml")
+def test_a_steered_subject_or_direction_is_dropped():
+    """The model obeys planted text: real quotes and numbers, but a subject the quote does not
+    name and a direction the quote does not say. Both claims are dropped with a warning each."""
+    doc = tiny_doc(STEERING)
+    claims = llm_extract(doc, client())
+    assert not [x for x in claims.llm.narrative if x.claim.direction == "减少"]
+    assert sum("direction 减少 not in the quote" in w for w in claims.llm.warnings) == 2
     assert llm_findings(doc, claims) == rule_findings(doc)
 
 
