@@ -221,16 +221,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     labels = Path(args.labels) if args.labels else default_labels()
     if not labels.is_dir():
         raise UsageError(f"{labels}: no such labels folder")
+    select = None
     if args.llm == "replay":
-        from pipeline.replay import check_replayed
+        from pipeline.replay import check_replayed, sample_cassette
 
         def checker(p: Path):
             return check_replayed(p).result
+
+        def select(p: Path) -> bool:  # reports with recorded LLM exchanges only
+            return sample_cassette(p.stem).exists()
+
+        print("budget-lens: --llm replay scores the reports that have cassettes "
+              "(cassettes/samples/)", file=sys.stderr)
     else:
         def checker(p: Path):
             return check_file(p).result
     try:
-        result = evaluate(labels, root / "samples", checker)
+        result = evaluate(labels, root / "samples", checker, select)
     except (FileNotFoundError, LabelError) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":

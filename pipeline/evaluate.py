@@ -223,12 +223,15 @@ class Evaluation:
 
 
 def evaluate(
-    labels_dir: Path, samples: Path, checker: Callable[[Path], FileResult]
+    labels_dir: Path, samples: Path, checker: Callable[[Path], FileResult],
+    select: Callable[[Path], bool] | None = None,
 ) -> Evaluation:
+    """Score every labelled report (or those `select` keeps, e.g. the ones with cassettes)."""
     docs = []
     for path, labels in load_labels(labels_dir):
         pdf = locate(path, labels.source, samples)
         if pdf is None:
             raise FileNotFoundError(f"{path}: report {labels.source} not found")
-        docs.append(score(checker(pdf), labels))
+        if select is None or select(pdf):
+            docs.append(score(checker(pdf), labels))
     return Evaluation(docs)

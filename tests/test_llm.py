@@ -199,3 +199,17 @@ def test_replay_never_loses_a_rule_finding():
         replayed = {f.key() for f in check_replayed(sample_pdf(sid)).result.findings}
         assert rules <= replayed, sid
         assert sample_cassette(sample_pdf(sid).stem).exists()
+
+
+def test_eval_replay_scores_the_reports_with_cassettes():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "pipeline", "eval", "--llm", "replay", "--format",
+                        "json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    data = json.loads(r.stdout)
+    assert len(data["documents"]) == 4 and data["overall"]["precision"] == 1.0
+    assert data["overall"]["recall"] == 1.0
