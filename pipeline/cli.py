@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.segment import segment
 from pipeline.segment.pdf import PdfError
@@ -152,13 +153,38 @@ def _extractor(args: argparse.Namespace):
     from pipeline.llm_extract import llm_extract
 
     try:
-        config = LLMConfig.from_env(os.environ, model=args.model, concurrency=args.jobs)
+        config = LLMConfig.from_env(os.environ, model=args.model, concurrency=args.jobs,
+                                    **llm_limits(args, os.environ))
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     cache_path = Path(args.cache or os.environ.get("BUDGET_LENS_CACHE")
                       or Path.home() / ".cache" / "budget-lens" / "llm.sqlite")
     client = LLMClient(config, cache=Cache(cache_path))
     return (lambda doc: llm_extract(doc, client)), client
+
+
+def llm_limits(args: argparse.Namespace, env) -> dict[str, Any]:
+    """Per-call timeout and transport retries from --timeout/--max-retries or the environment."""
+    def pick(flag, name: str, cast, low: float):
+        raw = flag if flag is not None else env.get(name)
+        if raw is None:
+            return None
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise UsageError(f"{name}: {raw!r} is not a number") from None
+        if value < low:
+            raise UsageError(f"{name} must be at least {low:g}")
+        return value
+
+    out: dict[str, Any] = {}
+    timeout = pick(getattr(args, "timeout", None), "BUDGET_LENS_TIMEOUT", float, 1)
+    retries = pick(getattr(args, "max_retries", None), "BUDGET_LENS_MAX_RETRIES", int, 0)
+    if timeout is not None:
+        out["timeout"] = timeout
+    if retries is not None:
+        out["max_attempts"] = int(retries) + 1
+    return out
 
 
 def _llm_notes(runs, client) -> None:
@@ -393,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache", help="SQLite cache of LLM answers (env BUDGET_LENS_CACHE; default "
                    "~/.cache/budget-lens/llm.sqlite)")
     c.add_argument("--jobs", type=int, default=4, help="concurrent LLM requests (default 4)")
+    c.add_argument("--timeout", type=float, help="seconds per LLM request (env BUDGET_LENS_TIMEOUT; "
+                   "default 60)")
+    c.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
+                   "BUDGET_LENS_MAX_RETRIES; default 3)")
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="precision and recall against labelled gold findings")
@@ -410,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "retrieved passages, its figures and quotes checked against them")
     a.add_argument("--model", help="LLM model (env BUDGET_LENS_MODEL)")
     a.add_argument("--cache", help="SQLite cache of LLM answers")
+    a.add_argument("--timeout", type=float, help="seconds per LLM request (env BUDGET_LENS_TIMEOUT)")
+    a.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
+                   "BUDGET_LENS_MAX_RETRIES)")
     a.set_defaults(func=cmd_ask, jobs=1)
 
     b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite",

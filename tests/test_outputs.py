@@ -79,3 +79,19 @@ def test_eval_outside_the_repository_finds_its_labels(tmp_path):
     assert default_labels() == ROOT / "eval" / "labels" and default_labels().is_dir()
     r = cli("eval", "--labels", str(tmp_path / "none"), cwd=tmp_path)
     one_line_error(r, str(tmp_path / "none"))
+
+
+def test_llm_timeout_and_retries_from_flags_or_environment():
+    import pytest
+
+    from pipeline.cli import UsageError, build_parser, llm_limits
+
+    args = build_parser().parse_args(["check", "r.pdf", "--timeout", "5", "--max-retries", "1"])
+    assert llm_limits(args, {}) == {"timeout": 5.0, "max_attempts": 2}
+    args = build_parser().parse_args(["check", "r.pdf"])
+    assert llm_limits(args, {"BUDGET_LENS_TIMEOUT": "7.5"}) == {"timeout": 7.5}
+    with pytest.raises(UsageError):
+        llm_limits(args, {"BUDGET_LENS_MAX_RETRIES": "many"})
+    r = cli("check", str(sample_pdf("002")), "--llm", "openai", "--timeout", "0")
+    assert r.returncode == 2 and "BUDGET_LENS_TIMEOUT must be at least 1" in r.stderr or \
+        "OPENAI_API_KEY" in r.stderr
