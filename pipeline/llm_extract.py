@@ -187,7 +187,7 @@ def _grounded(items: list, ground, chunk: Chunk, what: str, out: LLMOutput) -> l
         why = ground(item, chunk)
         if why:
             out.warnings.append(f"dropped an ungrounded {what} in “{chunk.title}”: {why}")
-            log.warning("dropped an ungrounded %s in %s: %s", what, chunk.id, why)
+            log.debug("dropped an ungrounded %s in %s: %s", what, chunk.id, why)  # reported once, below
             continue
         kept.append(item)
     return kept
@@ -218,7 +218,7 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
         if error is not None:
             msg = (f"LLM extraction failed for “{chunk.title}” after {error.attempts} attempts "
                    f"({error}); the rule-based claims are used")
-            log.warning(msg)
+            log.debug(msg)  # reported once, from out.warnings
             out.warnings.append(msg)
             continue
         if isinstance(answer, SectionClaims):

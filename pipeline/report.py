@@ -62,6 +62,7 @@ def coverage_lines(r: FileResult) -> list[str]:
                  f"未找到对应表格数据 {len(c.figures_unmatched)} 处")
     lines += [f"未能运行：{x}" for x in c.not_applicable]
     lines += [f"⚠ {w}" for w in c.warnings]
+    lines += [f"LLM：{w}" for w in r.llm]
     return lines
 
 
@@ -150,6 +151,7 @@ def render_json(results: list[FileResult]) -> str:
                 "pages": r.pages,
                 "summary": r.summary.model_dump(),
                 "coverage": r.coverage.model_dump(),
+                "llm": r.llm,
                 "findings": [f.model_dump() for f in r.findings],
             }
             for r in results

@@ -101,4 +101,6 @@ def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
     )
     result.summary = summarise(doc, claims, result)
     result.coverage = coverage(doc, checked)
+    if claims.llm is not None:
+        result.llm = list(claims.llm.warnings)
     return CheckRun(result, doc, claims)

@@ -88,3 +88,7 @@ class FileResult(_Model):
     findings: list[Finding] = Field(default_factory=list)
     summary: Summary = Field(default_factory=Summary)
     coverage: Coverage = Field(default_factory=Coverage)
+    llm: list[str] = Field(
+        default_factory=list,
+        description="With --llm: chunks that fell back to the rule-based claims and claims "
+        "dropped as ungrounded, each with its reason.")

@@ -1,6 +1,7 @@
 """The LLM layer, replayed from cassettes (cassettes/tests, recorded by
 scripts/record_cassettes.py against the reference server; no network, no key)."""
 
+import json
 import subprocess
 import sys
 
@@ -213,3 +214,18 @@ def test_eval_replay_scores_the_reports_with_cassettes():
     data = json.loads(r.stdout)
     assert len(data["documents"]) == 4 and data["overall"]["precision"] == 1.0
     assert data["overall"]["recall"] == 1.0
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("steered_fields.yaml")
+def test_llm_trouble_is_recorded_in_the_report():
+    from pipeline.report import render_json, render_text
+    from pipeline.run import coverage
+    from schemas.findings import Coverage, FileResult
+
+    doc = tiny_doc(STEERING)
+    claims = llm_extract(doc, client())
+    result = FileResult(source="t.pdf", llm=list(claims.llm.warnings),
+                        coverage=coverage(doc, Coverage()))
+    assert sum("LLM：" in line for line in render_text([result]).splitlines()) == 2
+    assert len(json.loads(render_json([result]))["files"][0]["llm"]) == 2
