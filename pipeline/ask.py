@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.checks.base import norm
-from pipeline.numbers import numbers_in
+from pipeline.numbers import numbers_in, parse_number
 from schemas.claims import Claims
 from schemas.document import Document, Table
 
@@ -262,6 +262,21 @@ def retrieve(question: str, facts: list[Fact], k: int = 8) -> list[Fact]:
     return out
 
 
+def _with_unit(value: float, unit: str | None, cited: list[Fact]) -> bool:
+    """The value is a figure of the asked unit in a cited source (a year is not 万元)."""
+    from pipeline.mentions import MENTION_RE
+
+    for f in cited:
+        if abs(f.value - value) < 1e-9 and (not unit or f.unit == unit):
+            return True
+        for m in MENTION_RE.finditer(f.quote):
+            num = parse_number(m.group("num"))
+            if num is not None and abs(num.value - value) < 1e-9 and (
+                    not unit or m.group("unit") == unit):
+                return True
+    return False
+
+
 def verify(ans, sources: dict[str, Fact]) -> str | None:
     """Why the model's answer cannot be accepted, or None when every figure and quote is in
     the cited sources."""
@@ -277,6 +292,9 @@ def verify(ans, sources: dict[str, Fact]) -> str | None:
         cited_text += fact.quote
     if ans.value is not None and not any(abs(ans.value - n) < 1e-9 for n in numbers_in(cited_text)):
         return f"the value {ans.value:g} is not in the cited sources"
+    if ans.value is not None and not _with_unit(ans.value, ans.unit, [
+            sources[c.source] for c in ans.citations]):
+        return f"the value {ans.value:g} is not printed as {ans.unit or 'a figure'} in the sources"
     for n in numbers_in(ans.answer):
         if not any(abs(n - m) < 1e-9 for m in numbers_in(cited_text)):
             return f"the answer's figure {n:g} is not in the cited sources"

@@ -96,6 +96,11 @@ def ask_run(c):
     return ask_llm(QUESTION, build_facts(doc, extract(doc)), c)
 
 
+YEAR_AS_AMOUNT = _completion(json.dumps({
+    "answer": "收入总计为2024万元", "value": 2024.0, "unit": "万元",
+    "citations": [{"source": "S1", "quote": "2024年度收入总计2,445.78万元"}]}, ensure_ascii=False))
+
+
 # name -> (scripted responses before normal answers, what the client is used for)
 SCENARIOS = {
     "json_schema_success": ([], extract_run(lambda: tiny_doc(with_project=True))),
@@ -111,6 +116,7 @@ SCENARIOS = {
     "cache_hit": ([], extract_run(tiny_doc)),
     "ask_grounded": ([], ask_run),
     "ask_made_up_answer": ([MADE_UP_ANSWER], ask_run),
+    "ask_year_as_amount": ([YEAR_AS_AMOUNT], ask_run),
 }
 
 

@@ -99,3 +99,12 @@ def test_llm_answer_not_in_the_sources_is_rejected():
     assert a.rejected and "not in source" in a.rejected
     text = format_llm_answer(a, answer(QUESTION, fs))
     assert "已拒绝" in text and "2,445.78万元" in text and "3,000" not in text.split("已拒绝")[1]
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("ask_year_as_amount.yaml")
+def test_llm_answer_of_a_year_offered_as_wan_yuan_is_rejected():
+    doc = tiny_doc()
+    fs = build_facts(doc, extract(doc))
+    a = ask_llm(QUESTION, fs, client())
+    assert a.rejected and "not printed as 万元" in a.rejected, a
