@@ -309,3 +309,10 @@ def test_the_same_table_printed_twice():
     doc = build(spec)
     found = run_checks(doc, extract(doc), only={"doc.tables"})
     assert any("出现两次" in f.message for f in found), found
+
+
+def test_a_sentence_is_quoted_once():
+    spec = replace(base(), "(二)政府采购", "服务支出1,057.33万元", "服务支出1,047.33万元")
+    found = findings(spec, "nar.parts_sum")
+    quotes = [(e.page, e.text) for e in found[0].evidence if e.source == "narrative"]
+    assert found and len(quotes) == len(set(quotes)), found

@@ -258,6 +258,15 @@ def finding(
     section: str = "",
     severity: Severity | None = None,
 ) -> Finding:
+    shown: set[tuple[int, str]] = set()
+    unique = []
+    for e in evidence:  # one sentence quoted once, however many of its figures are cited
+        key = (e.page, e.text)
+        if e.source == "narrative" and key in shown:
+            continue
+        shown.add(key)
+        unique.append(e)
+    evidence = unique
     return Finding(
         rule=rule_id,
         severity=severity or RULES[rule_id].severity,
