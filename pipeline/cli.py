@@ -463,11 +463,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _LineFormatter(logging.Formatter):
+    """The tool's own line on standard error: `budget-lens: warning: …`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"budget-lens: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def run(argv: list[str] | None, handler: Callable[[argparse.Namespace], int] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler_ = logging.StreamHandler()
+    handler_.setFormatter(_LineFormatter())
+    logging.basicConfig(level=level, handlers=[handler_])
     try:
         return (handler or args.func)(args)
     except (PdfError, UsageError) as exc:

@@ -95,3 +95,15 @@ def test_llm_timeout_and_retries_from_flags_or_environment():
     r = cli("check", str(sample_pdf("002")), "--llm", "openai", "--timeout", "0")
     assert r.returncode == 2 and "BUDGET_LENS_TIMEOUT must be at least 1" in r.stderr or \
         "OPENAI_API_KEY" in r.stderr
+
+
+def test_a_repaired_pdf_gives_the_tool_s_own_warning_line(tmp_path):
+    data = sample_pdf("002").read_bytes()
+    cut = data.rfind(b"startxref")
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(data[:cut] + b"startxref\n999999\n%%EOF\n")
+    r = cli("check", str(damaged), "--format", "json", "-o", str(tmp_path / "r.json"))
+    assert r.returncode in (0, 1), r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines and all(line.startswith("budget-lens: ") for line in lines), r.stderr
+    assert any("repaired" in line for line in lines)
