@@ -82,7 +82,8 @@ class LLMConfig:
 
 @dataclass
 class Usage:
-    calls: int = 0
+    calls: int = 0  # answers received
+    requests: int = 0  # every HTTP request sent: retries, re-asks and refused formats included
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -97,11 +98,12 @@ class Usage:
                 self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
     def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("calls", "cache_hits", "prompt_tokens",
+        return {k: getattr(self, k) for k in ("calls", "requests", "cache_hits", "prompt_tokens",
                                                "completion_tokens", "failures")}
 
     def line(self) -> str:
-        return (f"LLM: {self.calls} calls, {self.cache_hits} cache hits, {self.prompt_tokens} "
+        return (f"LLM: {self.calls} calls ({self.requests} HTTP requests), {self.cache_hits} cache "
+                f"hits, {self.prompt_tokens} "
                 f"prompt + {self.completion_tokens} completion tokens, {self.failures} failed chunks")
 
 
@@ -184,6 +186,8 @@ class LLMClient:
             for attempt in retrying:
                 with attempt:
                     attempts += 1
+                    with self.usage._lock:
+                        self.usage.requests += 1
                     return fn(model=self.config.model, temperature=0, **kwargs)
         except TRANSIENT as exc:
             raise LLMError(f"gave up after {attempts} attempts: {exc}", attempts,

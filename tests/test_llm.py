@@ -57,6 +57,8 @@ def test_rate_limit_then_success():
     c = client()
     claims = llm_extract(tiny_doc(), c)
     assert claims.llm.narrative and c.usage.failures == 0 and c.usage.calls == 1
+    assert c.usage.requests == 2  # the 429 counted too
+    assert "(2 HTTP requests)" in c.usage.line()
 
 
 @pytest.mark.vcr
