@@ -179,9 +179,12 @@ def llm_limits(args: argparse.Namespace, env) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     timeout = pick(getattr(args, "timeout", None), "BUDGET_LENS_TIMEOUT", float, 1)
+    deadline = pick(getattr(args, "deadline", None), "BUDGET_LENS_DEADLINE", float, 1)
     retries = pick(getattr(args, "max_retries", None), "BUDGET_LENS_MAX_RETRIES", int, 0)
     if timeout is not None:
         out["timeout"] = timeout
+    if deadline is not None:
+        out["deadline"] = deadline
     if retries is not None:
         out["max_attempts"] = int(retries) + 1
     return out
@@ -423,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "default 60)")
     c.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
                    "BUDGET_LENS_MAX_RETRIES; default 3)")
+    c.add_argument("--deadline", type=float, help="seconds for all the LLM calls of one report; "
+                   "chunks not done by then keep their rule-based claims (env BUDGET_LENS_DEADLINE)")
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="precision and recall against labelled gold findings")

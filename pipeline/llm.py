@@ -55,7 +55,8 @@ class LLMConfig:
     api_key: str
     base_url: str | None = None
     concurrency: int = 4
-    timeout: float = 60.0
+    timeout: float = 60.0  # seconds per request
+    deadline: float | None = None  # seconds for all the calls of one report
     max_attempts: int = 4  # transport attempts per request
     reasks: int = 2  # semantic re-asks after an invalid answer
     wait_base: float = 0.5  # seconds; doubled per retry when no Retry-After is given

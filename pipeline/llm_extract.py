@@ -11,7 +11,8 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -193,6 +194,32 @@ def _grounded(items: list, ground, chunk: Chunk, what: str, out: LLMOutput) -> l
     return kept
 
 
+def _run_all(chunks: list[Chunk], run, client: LLMClient) -> dict[str, tuple]:
+    """Every chunk's call, concurrently within the client's limit, until the report's deadline;
+    progress (done and in flight) on standard error when it is a terminal."""
+    import sys
+
+    from tqdm import tqdm
+
+    results: dict[str, tuple] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, client.config.concurrency))
+    futures = {pool.submit(run, c): c for c in chunks}
+    bar = tqdm(total=len(chunks), desc="LLM", unit="段", file=sys.stderr,
+               disable=not sys.stderr.isatty())
+    try:
+        for fut in as_completed(futures, timeout=client.config.deadline):
+            chunk, answer, error = fut.result()
+            results[chunk.id] = (chunk, answer, error)
+            bar.set_postfix_str(f"进行中{sum(not f.done() for f in futures)}", refresh=False)
+            bar.update(1)
+    except FuturesTimeout:
+        pass  # what did not finish falls back to the rule-based claims
+    finally:
+        bar.close()
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
 def llm_extract(doc: Document, client: LLMClient) -> Claims:
     claims = extract(doc)
     out = LLMOutput()
@@ -212,9 +239,13 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
                 client.usage.failures += 1
             return chunk, None, exc
 
-    with ThreadPoolExecutor(max_workers=max(1, client.config.concurrency)) as pool:
-        results = list(pool.map(run, [*sections, *projects]))
-    for chunk, answer, error in results:
+    chunks = [*sections, *projects]
+    results = _run_all(chunks, run, client)
+    for chunk in chunks:
+        if chunk.id not in results:
+            out.warnings.append(f"LLM extraction of “{chunk.title}” did not finish within the "
+                                f"{client.config.deadline:g}s deadline; the rule-based claims are used")
+    for chunk, answer, error in (results[c.id] for c in chunks if c.id in results):
         if error is not None:
             msg = (f"LLM extraction failed for “{chunk.title}” after {error.attempts} attempts "
                    f"({error}); the rule-based claims are used")

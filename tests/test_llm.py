@@ -231,3 +231,21 @@ def test_llm_trouble_is_recorded_in_the_report():
                         coverage=coverage(doc, Coverage()))
     assert sum("LLM：" in line for line in render_text([result]).splitlines()) == 2
     assert len(json.loads(render_json([result]))["files"][0]["llm"]) == 2
+
+
+def test_calls_not_done_by_the_report_deadline_fall_back():
+    import time
+    from types import SimpleNamespace
+
+    from pipeline.llm_extract import _run_all
+
+    chunks = [SimpleNamespace(id=f"c{i}", title=f"段{i}") for i in range(3)]
+
+    def run(chunk):
+        time.sleep(2.0 if chunk.id == "c1" else 0.01)
+        return chunk, "answer", None
+
+    slow = SimpleNamespace(config=SimpleNamespace(concurrency=3, deadline=0.5))
+    t0 = time.perf_counter()
+    done = _run_all(chunks, run, slow)
+    assert set(done) == {"c0", "c2"} and time.perf_counter() - t0 < 1.5
