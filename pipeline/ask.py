@@ -110,11 +110,19 @@ def _claim_metric(kind: str, subject: str) -> str:
             "count": "个数", "rate": "执行率" if "执行率" in subject else "比率"}[kind]
 
 
+NONE_RE = re.compile(r"(?:本部门|本单位|我单位|本年度|单位)(?:本年度)?(?:无|没有)([\u4e00-\u9fff“”]{2,16}?"
+                     r"(?:经费|支出|收入|收支))")
+
+
 def build_facts(doc: Document, claims: Claims) -> list[Fact]:
     facts: list[Fact] = []
     for table in doc.tables:
         facts += _table_facts(table)
     for s in claims.sentences:
+        for m in NONE_RE.finditer(s.text):  # 本部门无机关运行经费: the answer is "none"
+            facts.append(Fact(kind="narrative", subject=m.group(1), context=s.section, metric="无",
+                              value=0.0, unit="万元", shown="无", page=s.page, quote=s.text,
+                              where=s.section, bbox=s.bbox))
         first = next((c.subject for c in s.claims if c.kind == "amount" and c.subject), "")
         lead = prev = ""
         for c in s.claims:
@@ -146,9 +154,12 @@ def build_facts(doc: Document, claims: Claims) -> list[Fact]:
     return facts
 
 
+SPENT_RE = re.compile(r"一共花了多少钱|一共花了多少|总共花了多少钱?|花了多少钱|一共花|总共|一共")
+
+
 def parse_question(question: str) -> tuple[str, str | None]:
     """The subject words and the metric asked for."""
-    q = norm(question)
+    q = SPENT_RE.sub("总额", norm(question))  # 政府采购一共花了多少钱 → 政府采购总额
     metric = None
     best = 0
     for name, words in METRICS.items():
@@ -196,21 +207,48 @@ def score(subject: str, metric: str | None, fact: Fact) -> float:
     return overlap * _metric_fit(metric, fact) + bonus
 
 
+def _wan(f: Fact) -> float:
+    return f.value / 1e4 if f.unit == "元" else f.value
+
+
+def _exact(question: str, facts: list[Fact]) -> Answer | None:
+    """A question that is a label as printed (年末结转和结余, 上年结转): the figures under that
+    label answer it when they agree; a report that says it has none (本部门无机关运行经费) too."""
+    words = FILLER.sub("", norm(question))
+    same = [f for f in facts if norm(re.sub(r"^[一二三四五六七八九十]+、|\(类\)", "", f.subject))
+            == words and f.unit != "%"]
+    if same and len({round(_wan(f), 2) for f in same}) == 1:
+        same.sort(key=lambda f: f.kind != "narrative")  # the sentence that states it, if any
+        return Answer(question, same[0], True, [(1.0, f) for f in same[:3]])
+    none = [f for f in facts if f.metric == "无" and len(words) >= 4 and words in norm(f.subject)
+            and not f.subject.startswith(("此项", "该项", "相关"))]
+    if none and not same:
+        return Answer(question, none[0], True, [(1.0, none[0])])
+    return None
+
+
 def answer(question: str, facts: list[Fact], top: int = 5) -> Answer:
+    exact = _exact(question, facts)
+    if exact is not None:
+        return exact
     subject, metric = parse_question(question)
     ranked = sorted(((score(subject, metric, f), f) for f in facts), key=lambda x: -x[0])
     ranked = [(s, f) for s, f in ranked if s > 0]
-    seen: set[float] = set()
-    distinct = []
+    groups: dict[float, list[tuple[float, Fact]]] = {}
     for s, f in ranked:
-        key = round(f.value, 6)  # the same figure found twice is one answer
-        if key in seen:
-            continue
-        seen.add(key)
-        distinct.append((s, f))
-        if len(distinct) >= top:
-            break
-    if not distinct or distinct[0][0] < 0.35:
+        # the same figure found twice (a table in 元 and the narrative in 万元) is one answer,
+        # and each place that prints it adds a little to it
+        key = round(_wan(f), 2) if f.unit != "%" else round(f.value, 6)
+        groups.setdefault(key, []).append((s, f))
+    def group_score(g: list[tuple[float, Fact]]) -> float:
+        kinds = len({x.kind for _, x in g})
+        zero = all(x.value == 0 for _, x in g)  # a blank sub-column is the weakest answer
+        return g[0][0] + 0.1 * (kinds > 1) + 0.01 * min(len(g), 5) - 0.1 * zero
+
+    distinct = sorted(((group_score(g), g[0][1]) for g in groups.values()),
+                      key=lambda x: -x[0])[:top]
+    best_raw = max((g[0][0] for g in groups.values()), default=0.0)
+    if not distinct or best_raw < 0.35:
         return Answer(question, None, False, distinct[:3])
     best_score, best = distinct[0]
     runner = distinct[1][0] if len(distinct) > 1 else 0.0
@@ -218,16 +256,44 @@ def answer(question: str, facts: list[Fact], top: int = 5) -> Answer:
     return Answer(question, best, sure, distinct)
 
 
-def format_answer(a: Answer) -> str:
+def flagged(f: Fact, findings) -> list:
+    """Findings of `check` that question this very figure (its value, on its page)."""
+    out = []
+    for x in findings or []:
+        if x.severity == "info" or x.stated is None:
+            continue
+        if abs(x.stated - f.value) < 1e-6 and any(e.page == f.page for e in x.evidence):
+            out.append(x)
+    return out
+
+
+def format_answer(a: Answer, findings=None) -> str:
     if a.fact is None:
         return "答：报告中没有找到与问题相关的数字。"  # weak matches are not worth listing
+    text = _format_answer(a)
+    if a.sure:
+        for x in flagged(a.fact, findings):
+            text += f"\n注意：检查发现此数字有问题——{x.message}（{x.rule}）"
+    return text
+
+
+def _format_answer(a: Answer) -> str:
     f = a.fact
+    assert f is not None
     src = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}[f.kind]
+    if a.sure and f.metric == "无":
+        return f"答：报告称无此项（第{f.page}页）\n依据：说明“{f.quote}”"
     if a.sure:
         return (f"答：{f.shown if f.shown.endswith(f.unit) else f.shown + f.unit}（第{f.page}页）\n"
                 f"依据：{src}{'“' + f.quote + '”' if f.kind == 'narrative' else '：' + f.quote}")
     lines = ["答：不能确定。最接近的内容："]
-    for i, (_, c) in enumerate(a.candidates[:5], start=1):
+    shown: set[str] = set()
+    listed = []
+    for _, c in a.candidates:
+        if c.quote not in shown:  # one passage once, whatever figures of it matched
+            shown.add(c.quote)
+            listed.append(c)
+    for i, c in enumerate(listed[:5], start=1):
         src = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}[c.kind]
         quote = c.quote if len(c.quote) <= 80 else c.quote[:80] + "…"
         lines.append(f"  {i}. 第{c.page}页 {src}：{quote}（{c.shown}）")

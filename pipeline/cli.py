@@ -318,20 +318,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if outcome.failed else EXIT_OK
 
 
-def _answer_one(question: str, facts, client) -> str:
+def _answer_one(question: str, facts, client, findings=None) -> str:
     from pipeline.ask import answer, ask_llm, format_answer, format_llm_answer
     from pipeline.llm import LLMError
 
     offline = answer(question, facts)
     if client is None:
-        return format_answer(offline)
+        return format_answer(offline, findings)
     try:
         return format_llm_answer(ask_llm(question, facts, client), offline)
     except LLMError as exc:
-        return f"模型调用失败（{exc}），以下为离线检索结果：\n{format_answer(offline)}"
+        return f"模型调用失败（{exc}），以下为离线检索结果：\n{format_answer(offline, findings)}"
 
 
-def _interactive(facts, client, title: str) -> None:
+def _interactive(facts, client, title: str, findings=None) -> None:
     history = Path.home() / ".cache" / "budget-lens" / "ask_history"
     try:
         import readline
@@ -351,7 +351,7 @@ def _interactive(facts, client, title: str) -> None:
                 break
             if not question or question in ("退出", "exit", "quit"):
                 break
-            print(_answer_one(question, facts, client))
+            print(_answer_one(question, facts, client, findings))
     finally:
         if readline is not None:
             try:
@@ -362,15 +362,19 @@ def _interactive(facts, client, title: str) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from pipeline.ask import build_facts
+    from pipeline.checks import run_checks
     from pipeline.extract import extract
 
     doc = _load(args.file)
-    facts = build_facts(doc, extract(doc))
+    claims = extract(doc)
+    facts = build_facts(doc, claims)
+    findings = run_checks(doc, claims)  # an answer that quotes a questioned figure says so
     _, client = _extractor(args)
     if args.question:
-        print(_answer_one(" ".join(args.question), facts, client))
+        print(_answer_one(" ".join(args.question), facts, client, findings))
     else:
-        _interactive(facts, client, f"{doc.source}：{doc.title}（{doc.page_count}页，{len(facts)}个数字）")
+        _interactive(facts, client, f"{doc.source}：{doc.title}（{doc.page_count}页，{len(facts)}个数字）",
+                     findings)
     if client is not None:
         print(f"budget-lens: {client.usage.line()}", file=sys.stderr)
     return EXIT_OK

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import sample_pdf
+from conftest import ROOT, sample_pdf
 from llm_scenarios import QUESTION, client, tiny_doc
 
 from pipeline.ask import answer, ask_llm, build_facts, format_answer, format_llm_answer
@@ -108,3 +108,40 @@ def test_llm_answer_of_a_year_offered_as_wan_yuan_is_rejected():
     fs = build_facts(doc, extract(doc))
     a = ask_llm(QUESTION, fs, client())
     assert a.rejected and "not printed as 万元" in a.rejected, a
+
+
+def test_questions_a_reviewer_asks_are_answered():
+    assert answer("政府采购一共花了多少钱", facts("000")).fact.value == 1057.92
+    a = answer("年末结转和结余", facts("000"))
+    assert a.sure and a.fact.value == 68.95
+    a = answer("机关运行经费是多少", facts("000"))  # 本部门无机关运行经费
+    assert a.sure and "报告称无此项" in format_answer(a)
+
+
+def test_an_answer_quoting_a_questioned_figure_says_so():
+    from pipeline.checks import run_checks
+    from pipeline.extract import extract
+    from pipeline.segment import segment
+
+    doc = segment(sample_pdf("003"))
+    claims = extract(doc)
+    text = format_answer(answer("住房保障支出占比", facts("003")), run_checks(doc, claims))
+    assert "注意：检查发现此数字有问题" in text and "nar.share" in text
+
+
+def test_unsure_listing_shows_a_passage_once():
+    text = format_answer(answer("密码设备换装项目支出", facts("000")))
+    lines = [line.split("：", 1)[1].rsplit("（", 1)[0] for line in text.splitlines()[1:]]
+    assert len(lines) == len(set(lines))
+
+
+def test_the_question_set_scores():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "ask_eval.py")],
+                       capture_output=True, text=True)
+    last = r.stdout.strip().splitlines()[-1]
+    right = int(last.split("right ")[1].split(",")[0])
+    wrong = int(last.split("wrong ")[1].split(",")[0])
+    assert right >= 40 and wrong == 0, r.stdout
