@@ -107,3 +107,14 @@ def test_a_repaired_pdf_gives_the_tool_s_own_warning_line(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert lines and all(line.startswith("budget-lens: ") for line in lines), r.stderr
     assert any("repaired" in line for line in lines)
+
+
+def test_no_library_line_on_stderr_when_home_is_not_writable(tmp_path):
+    import os
+
+    env = {**os.environ, "HOME": "/proc"}  # a folder nobody can write to, root included
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("002")),
+                        "--format", "json", "-o", str(tmp_path / "r.json")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode in (0, 1) and r.stderr == "", r.stderr
