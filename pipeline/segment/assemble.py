@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.numbers import clean_text
-from pipeline.segment.catalog import CODE_RE, TITLE_HINT_RE, kind_from_title
+from pipeline.segment.catalog import CODE_RE, TITLE_HINT_RE, catalogue_title, kind_from_title
 from pipeline.segment.grid import Grid, find_grids, free_lines
 from pipeline.segment.pdf import PageLayout, TextLine, read_layout
 from pipeline.segment.tables import RawTable, build_table, caption_rows
@@ -64,13 +64,6 @@ def _is_caption_line(text: str) -> bool:
     if re.fullmatch(r"[（(]?\d{4}年度?[)）]?", t) or re.search(r"\d{4}年度$", t):
         return True
     return bool(TITLE_HINT_RE.search(t)) and "。" not in t and len(t) <= 45
-
-
-def _table_title(text: str) -> bool:
-    """A line that is a catalogue table title, perhaps followed by 部门：/单位： on the same line."""
-    t = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", re.sub(r"\s+", "", text))
-    t = re.sub(r"[（(]?\d{4}年度?[)）]?$", "", t)
-    return bool(t) and "。" not in t and bool(TITLE_HINT_RE.search(t)) and bool(kind_from_title(t))
 
 
 def _heading_level(text: str) -> int | None:
@@ -312,7 +305,7 @@ class _Assembler:
                 break
             tail = re.sub(r"\s+", "", lines[k]) if k < len(lines) else ""
             wrapped = text + tail if len(tail) <= 4 else text  # 表 or 算表 wrapped alone
-            if _table_title(text) or _table_title(wrapped) or (
+            if catalogue_title(text) or catalogue_title(wrapped) or (
                     _is_caption_line(text) and CODE_RE.search(text)):
                 start = k - 1
             k -= 1

@@ -87,3 +87,20 @@ def kind_from_header(header_text: str) -> str | None:
         if k.header and all(w in t for w in k.header):
             return k.kind
     return None
+
+
+# 部门：/单位：/编制部门： and what follows, when printed on a title's line or above a table
+DEPARTMENT_RE = re.compile(r"(编制|预算)?(部门|单位)(名称)?[:：]")
+
+
+def catalogue_title(line: str) -> str | None:
+    """The catalogue table title a caption line prints, or None: without spaces, its numbering
+    (十一、), a 部门：/单位： following on the same line or a trailing (2017年度)."""
+    t = re.sub(r"\s+", "", line)
+    m = DEPARTMENT_RE.search(t)
+    t = t[: m.start()] if m else t
+    t = re.sub(r"^[一二三四五六七八九十]+、", "", t)
+    t = re.sub(r"[（(]?\d{4}年度?[)）]?$", "", t)
+    if t and "。" not in t and TITLE_HINT_RE.search(t) and kind_from_title(t):
+        return t
+    return None

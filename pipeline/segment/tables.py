@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pipeline.numbers import clean_text, parse_number
 from pipeline.segment.catalog import (
     CODE_RE,
-    TITLE_HINT_RE,
+    DEPARTMENT_RE,
+    catalogue_title,
     kind_from_code,
     kind_from_header,
     kind_from_title,
@@ -154,14 +155,13 @@ def _join_split_code(cells: list[Cell], roles: list[str | None]) -> None:
 
 def _catalogue_title(parts: list[str]) -> str | None:
     """The first caption line (or a line and the next, for a wrapped title) that is a catalogue
-    title, without its numbering or a 部门：/单位： printed on the same line."""
+    title."""
     for i, part in enumerate(parts):
         tail = parts[i + 1] if i + 1 < len(parts) else ""
         for cand in (part, part + tail if len(tail) <= 4 else part):
-            t = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", cand)
-            t = re.sub(r"^[一二三四五六七八九十]+、", "", t)
-            if t and kind_from_title(t) and TITLE_HINT_RE.search(t):
-                return t
+            title = catalogue_title(cand)
+            if title:
+                return title
     return None
 
 
@@ -202,7 +202,8 @@ def _meta(caption: list[str]) -> tuple[str | None, str, str | None]:
             title = title[: -len(code) + 1]
         title = re.sub(r"(公开\d{1,2})?表?$" if title.endswith("公开" + code[2:-1]) else r"$^", "", title)
     title = re.sub(r"^[一二三四五六七八九十]+、", "", title).strip()
-    title = re.sub(r"(编制|预算)?(部门|单位)(名称)?[:：].*$", "", title) or title
+    department = DEPARTMENT_RE.search(title)
+    title = (title[: department.start()] if department else title) or title
     return code, title, unit
 
 
@@ -216,7 +217,7 @@ def caption_rows(grid: Grid) -> int:
         if not texts or any(parse_number(t) is not None for t in texts):
             break
         if not (CODE_RE.search(joined) or kind_from_title(joined) or UNIT_RE.search(joined)
-                or re.match(r"^(编制|预算)?(部门|单位)(名称)?[:：]", joined)):
+                or DEPARTMENT_RE.match(joined)):
             break
         n += 1
     return n
