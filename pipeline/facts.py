@@ -181,7 +181,7 @@ def table_facts(table: Table) -> list[Fact]:
                     side=side_of(header, subject), panel=panel,
                     period="prior" if PRIOR_RE.search(re.sub(r"\s+|/", "", header)) else "current",
                     value=value, half_unit=0.0 if blank else half_unit(dec) * scale,
-                    blank=blank, unit=table.unit or "万元", text=cell.text, page=cell.page,
+                    decimals=None if blank else dec, blank=blank, unit=table.unit or "万元", text=cell.text, page=cell.page,
                     bbox=cell.bbox, row=r, column=j,
                 ))
     return out
@@ -220,7 +220,7 @@ def _blank_table_facts(table: Table) -> list[Fact]:
         out.append(Fact.model_construct(
             table=table.id, kind=table.kind, code=None, subject=item, measure=measure,
             header=header, sub_item=False, side="", panel=0, period="current", value=0.0,
-            half_unit=0.0, blank=True, unit=table.unit or "万元", text="", page=last.page,
+            half_unit=0.0, decimals=None, blank=True, unit=table.unit or "万元", text="", page=last.page,
             bbox=last.bbox, row=len(table.rows) - 1, column=j))
     return out
 

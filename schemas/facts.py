@@ -35,6 +35,7 @@ class Fact(BaseModel):
     period: Literal["current", "prior"] = "current"
     value: float = Field(description="Value in 万元 (0 for a blank cell).")
     half_unit: float = Field(description="Rounding half-unit of the printed figure, in 万元.")
+    decimals: int | None = Field(default=None, description="Decimals as printed; null when blank.")
     blank: bool = Field(default=False, description="The cell was printed blank or as a dash.")
     unit: str = Field(description="The table's printed unit (元 or 万元).")
     text: str = Field(description="The cell as printed.")

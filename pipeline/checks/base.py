@@ -21,6 +21,7 @@ class Context:
     claims: Claims
     facts: list[Fact] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
+    memo: dict[str, list[Finding]] = field(default_factory=dict)  # work two rules share
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,14 @@ def ev_figure(fig: Figure) -> Evidence:
         bbox=fig.bbox,
         value=fig.text,
     )
+
+
+def ev_fact(fact: Fact, table: Table) -> Evidence:
+    """A table fact as evidence: its code and subject, its column, the cell as printed."""
+    label = " ".join(x for x in (fact.code or "", fact.subject) if x)
+    return Evidence(page=fact.page, source="table",
+                    text=" / ".join(x for x in (label, fact.header) if x),
+                    table=table_name(table), bbox=fact.bbox, value=fact.text or "空白")
 
 
 def ev_cell(table: Table, row: Row, cell: Cell, column: str | None = None) -> Evidence:

@@ -12,6 +12,7 @@ from pipeline.checks.base import (
     Figure,
     amount,
     compare,
+    ev_fact,
     ev_figure,
     ev_sentence,
     find_figure,
@@ -21,6 +22,7 @@ from pipeline.checks.base import (
     severity_for,
 )
 from pipeline.checks.narrative import NUM, narrative
+from pipeline.facts import is_total
 from pipeline.numbers import parse_number
 from schemas.findings import Finding
 
@@ -226,11 +228,6 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
     for name in names:
         if len(name) >= MIN_NAME and text.endswith(name) and (best is None or len(name) > len(best)):
             best = name
-    if best is None and text.endswith("支出"):
-        for name in names:
-            if len(name) >= MIN_NAME and text[:-2].endswith(name.removesuffix("支出")) and \
-                    name.endswith("支出") and (best is None or len(name) > len(best)):
-                best = name
     if best is None and text.endswith("支出"):  # 公务用车运行维护费支出 for the column 公务用车运行维护费
         short = text[:-2]
         best = max((n for n in names if len(n) >= MIN_NAME and n.endswith("费")
@@ -311,7 +308,8 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
                 "nar.table_figure",
                 f"情况说明所述“{sc.name}”为{c.text}，表中为{amount(fact.value)}"
                 f"（{fact.code or ''}{fact.subject}，{fact.header or fact.measure}）。",
-                [ev_sentence(s, c), _fact_evidence(ctx, fact)],
+                [ev_sentence(s, c), ev_fact(fact, next(t for t in ctx.doc.tables
+                                                       if t.id == fact.table))],
                 stated=c.value,
                 expected=round(fact.value * (1e4 if c.unit == "元" else 1.0), 6),
                 unit=c.unit,
@@ -341,16 +339,6 @@ def _scope_kinds(sentences, i: int, back: int = 15) -> frozenset[str]:
     return frozenset()
 
 
-def _fact_evidence(ctx: Context, fact):
-    from schemas.findings import Evidence
-
-    t = next(t for t in ctx.doc.tables if t.id == fact.table)
-    label = " ".join(x for x in (fact.code or "", fact.subject) if x)
-    return Evidence(page=fact.page, source="table",
-                    text=" / ".join(x for x in (label, fact.header) if x),
-                    table=t.code or t.title or t.id, bbox=fact.bbox, value=fact.text or "空白")
-
-
 def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
     """A figure printed in some table as a total or under the subject the narrative names: the
     narrative restates that figure, not the one a template phrase pointed at."""
@@ -358,7 +346,7 @@ def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
     for f in ctx.facts:
         if f.blank or abs(f.value - value) > f.half_unit + 0.005 + 1e-9:
             continue
-        if re.fullmatch(r"(本年|当年)?(收入|支出)?(合计|总计|小计)", f.subject) or (
+        if is_total(f.subject) or (
                 f.subject and (f.subject in key or key.endswith(f.subject))):
             return True
     return False

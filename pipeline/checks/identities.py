@@ -20,14 +20,14 @@ from pipeline.checks.base import (
     Verdict,
     amount,
     compare,
+    ev_fact,
     finding,
     rule,
     severity_for,
 )
 from pipeline.facts import CANONICAL, is_total
-from schemas.document import Table
 from schemas.facts import Fact
-from schemas.findings import Evidence, Finding
+from schemas.findings import Finding
 
 MIN_HOLDING = 1  # an identity must hold elsewhere in the table before a miss counts
 MAJORITY = 0.5
@@ -53,26 +53,12 @@ class _Sum:
 
 
 def _decimals(f: Fact) -> int:
-    """Printed decimals of a fact, from its half-unit in its printed unit."""
-    if f.blank or f.half_unit <= 0:
-        return 2
-    scale = 1e-4 if f.unit == "元" else 1.0
-    unit_half = f.half_unit / scale
-    for d in range(0, 5):
-        if abs(unit_half - 0.5 * 10 ** -d) < 1e-12:
-            return d
-    return 2
+    """Printed decimals of a fact (2 for a blank cell)."""
+    return 2 if f.blank or f.decimals is None else f.decimals
 
 
 def _to_printed(f: Fact, value: float) -> float:
     return value * 1e4 if f.unit == "元" else value
-
-
-def _evidence(f: Fact, table: Table) -> Evidence:
-    label = " ".join(x for x in (f.code or "", f.subject) if x)
-    where = " / ".join(x for x in (label, f.header) if x)
-    return Evidence(page=f.page, source="table", text=where, table=table.code or table.title or
-                    table.id, bbox=f.bbox, value=f.text or "空白")
 
 
 def _gated(sums: list[_Sum]) -> list[_Sum]:
@@ -107,7 +93,7 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
             rule_id,
             f"{t.code or t.title or t.id}“{s.what}”为{amount(stated, unit)}，"
             f"而{names}之和为{amount(expected, unit)}，相差{amount(abs(stated - expected), unit)}。",
-            [_evidence(s.total, t), *[_evidence(p, t) for p in s.parts[:8]]],
+            [ev_fact(s.total, t), *[ev_fact(p, t) for p in s.parts[:8]]],
             stated=stated,
             expected=expected,
             unit=unit,
@@ -229,14 +215,19 @@ def _class_figures(facts: list[Fact], kind: str, measures: tuple[str, ...], side
 
 @rule("x.units", "warning", "各表金额单位应标注一致：同一科目在两表中相差一万倍即单位（元/万元）标错。")
 def check_units(ctx: Context) -> Iterator[Finding]:
-    for f in check_cross_subjects(ctx):
-        if f.rule == "x.units":
-            yield f
+    yield from (f for f in _cross_subjects(ctx) if f.rule == "x.units")
 
 
 @rule("x.subjects", "error", "表间一致：收支总表与支出表、财政拨款收支总表与一般公共预算支出表的各类支出相等。")
 def check_subjects(ctx: Context) -> Iterator[Finding]:
-    yield from (f for f in check_cross_subjects(ctx) if f.rule == "x.subjects")
+    yield from (f for f in _cross_subjects(ctx) if f.rule == "x.subjects")
+
+
+def _cross_subjects(ctx: Context) -> list[Finding]:
+    """One comparison of the 类 figures across tables, read by both rules above."""
+    if "cross_subjects" not in ctx.memo:
+        ctx.memo["cross_subjects"] = list(check_cross_subjects(ctx))
+    return ctx.memo["cross_subjects"]
 
 
 def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
@@ -261,13 +252,13 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
                     "x.units",
                     f"“{name}”：{na}为{fa.text}（单位{fa.unit}），{nb}为{fb.text}（单位{fb.unit}），"
                     "两者相差一万倍，疑为表格单位标注错误。",
-                    [_evidence(fa, ta), _evidence(fb, tb)], section=f"{na}与{nb}",
+                    [ev_fact(fa, ta), ev_fact(fb, tb)], section=f"{na}与{nb}",
                 )
                 continue
             yield finding(
                 "x.subjects",
                 f"“{name}”：{na}为{amount(fa.value)}，{nb}为{amount(fb.value)}，两者应相等。",
-                [_evidence(fa, ta), _evidence(fb, tb)],
+                [ev_fact(fa, ta), ev_fact(fb, tb)],
                 stated=round(_to_printed(fa, fa.value), 2), expected=round(_to_printed(fb, fb.value), 2),
                 unit=fa.unit, section=f"{na}与{nb}",
                 severity=severity_for(v, "error"),

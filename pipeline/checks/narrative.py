@@ -160,6 +160,12 @@ def check_direction(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _named_budget(s: Sentence, c: Claim) -> str | None:
+    """The budget a completion rate names (完成年初/全年/调整后预算的x%): 年初, 全年 or 调整."""
+    m = re.search(r"(年初|全年|调整后?)预算", s.text[max(0, c.start - 12):c.start])
+    return m.group(1)[:2] if m else None
+
+
 @rule("nar.zero_base", "error", "上年数或年初预算为0时不能给出增长率或完成率。")
 def check_zero_base(ctx: Context) -> Iterator[Finding]:
     yield from prior_current_findings(ctx, "nar.zero_base")
@@ -180,8 +186,7 @@ def check_zero_base(ctx: Context) -> Iterator[Finding]:
         for k, c in enumerate(s.claims):
             if c.kind != "completion":
                 continue
-            named = re.search(r"(年初|全年|调整后?)预算", s.text[max(0, c.start - 12):c.start])
-            want = named.group(1)[:2] if named else "预算"
+            want = _named_budget(s, c) or "预算"
             budget = next((b for b in reversed(s.claims[:k]) if _money(b) and want in b.subject
                            and "预算" in b.subject), None)
             if budget is not None and budget.value == 0 and c.value != 0:
@@ -210,9 +215,9 @@ def check_completion(ctx: Context) -> Iterator[Finding]:
             if c.kind != "completion":
                 continue
             before = [b for b in reversed(s.claims[:k]) if _money(b) and b.kind == "amount"]
-            named = re.search(r"(年初|全年|调整后?)预算", s.text[max(0, c.start - 12):c.start])
+            named = _named_budget(s, c)
             budgets = [b for b in before if "预算" in b.subject]
-            budget = next((b for b in budgets if named and named.group(1)[:2] in b.subject),
+            budget = next((b for b in budgets if named and named in b.subject),
                           budgets[0] if budgets else None)
             actual = next((b for b in before if b not in budgets), None)
             if budget is None or actual is None or budget.value == 0:

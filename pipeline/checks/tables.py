@@ -11,6 +11,7 @@ from pipeline.checks.base import (
     amount,
     cell_figure,
     compare,
+    ev_fact,
     ev_figure,
     find_figure,
     finding,
@@ -329,7 +330,6 @@ BUDGET_FUNDS = (("bu08", "政府性基金"), ("bu09", "国有资本经营"))
 
 def _budget_fund_tables(ctx: Context) -> Iterator[Finding]:
     """A budget fund table printed empty while the 收支总表 gives that fund an amount."""
-    from pipeline.checks.identities import _evidence
 
     for kind, word in BUDGET_FUNDS:
         t = ctx.doc.table(kind)
@@ -349,7 +349,7 @@ def _budget_fund_tables(ctx: Context) -> Iterator[Finding]:
             yield finding(
                 "x.fund_tables",
                 f"{table_name(t)}无数据，但{table_name(src)}列有“{f.subject}”{amount(f.value)}。",
-                [_evidence(f, src)],
+                [ev_fact(f, src)],
                 stated=round(f.value, 2), expected=0.0, unit="万元", section=table_name(t),
             )
 
