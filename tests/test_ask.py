@@ -79,12 +79,17 @@ def test_cli_one_question_and_interactive():
     assert r.stdout.count("问>") >= 3 and "1,057.92万元" in r.stdout and "1辆" in r.stdout
 
 
+def llm_answer():
+    """The model's answer to QUESTION on the small report (replayed), and the report's facts."""
+    doc = tiny_doc()
+    fs = build_facts(doc, extract(doc))
+    return ask_llm(QUESTION, fs, client()), fs
+
+
 @pytest.mark.vcr
 @pytest.mark.default_cassette("ask_grounded.yaml")
 def test_llm_answer_with_citations():
-    doc = tiny_doc()
-    fs = build_facts(doc, extract(doc))
-    a = ask_llm(QUESTION, fs, client())
+    a, fs = llm_answer()
     assert a.rejected is None and a.value == 2445.78
     text = format_llm_answer(a, answer(QUESTION, fs))
     assert "2,445.78" in text and "第101页" in text
@@ -93,9 +98,7 @@ def test_llm_answer_with_citations():
 @pytest.mark.vcr
 @pytest.mark.default_cassette("ask_made_up_answer.yaml")
 def test_llm_answer_not_in_the_sources_is_rejected():
-    doc = tiny_doc()
-    fs = build_facts(doc, extract(doc))
-    a = ask_llm(QUESTION, fs, client())
+    a, fs = llm_answer()
     assert a.rejected and "not in source" in a.rejected
     text = format_llm_answer(a, answer(QUESTION, fs))
     assert "已拒绝" in text and "2,445.78万元" in text and "3,000" not in text.split("已拒绝")[1]
@@ -104,9 +107,7 @@ def test_llm_answer_not_in_the_sources_is_rejected():
 @pytest.mark.vcr
 @pytest.mark.default_cassette("ask_year_as_amount.yaml")
 def test_llm_answer_of_a_year_offered_as_wan_yuan_is_rejected():
-    doc = tiny_doc()
-    fs = build_facts(doc, extract(doc))
-    a = ask_llm(QUESTION, fs, client())
+    a, fs = llm_answer()
     assert a.rejected and "not printed as 万元" in a.rejected, a
 
 
