@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.numbers import format_amount, half_unit
 from schemas.claims import Claim, Claims, Sentence
@@ -21,7 +22,14 @@ class Context:
     claims: Claims
     facts: list[Fact] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
-    memo: dict[str, list[Finding]] = field(default_factory=dict)  # work two rules share
+    memo: dict[str, list[Any]] = field(default_factory=dict)  # work several rules share
+
+
+def shared(ctx: Context, key: str, make: Callable[[], Iterable[Any]]) -> list[Any]:
+    """What several rules read (pairs of figures, a comparison), computed once per document."""
+    if key not in ctx.memo:
+        ctx.memo[key] = list(make())
+    return ctx.memo[key]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pipeline.checks.base import (
     finding,
     rule,
     severity_for,
+    shared,
 )
 from pipeline.facts import CANONICAL, is_total
 from schemas.facts import Fact
@@ -225,9 +226,7 @@ def check_subjects(ctx: Context) -> Iterator[Finding]:
 
 def _cross_subjects(ctx: Context) -> list[Finding]:
     """One comparison of the 类 figures across tables, read by both rules above."""
-    if "cross_subjects" not in ctx.memo:
-        ctx.memo["cross_subjects"] = list(check_cross_subjects(ctx))
-    return ctx.memo["cross_subjects"]
+    return shared(ctx, "cross_subjects", lambda: check_cross_subjects(ctx))
 
 
 def check_cross_subjects(ctx: Context) -> Iterator[Finding]:

@@ -20,6 +20,7 @@ from pipeline.checks.base import (
     ratio_interval,
     rule,
     severity_for,
+    shared,
 )
 from pipeline.numbers import half_unit
 from schemas.claims import Claim, Sentence
@@ -74,8 +75,13 @@ class GrowthPair:
     growth: Claim | None
 
 
-def _growth_pairs(ctx: Context) -> Iterator[tuple[Sentence, Claim, Claim | None, list[Claim]]]:
-    """(sentence, change, growth or None, candidates for the current value, nearest first)."""
+def _growth_pairs(ctx: Context) -> list[tuple[Sentence, Claim, Claim | None, list[Claim]]]:
+    """(sentence, change, growth or None, candidates for the current value, nearest first),
+    found once per document for the four rules that read them."""
+    return shared(ctx, "growth_pairs", lambda: _find_growth_pairs(ctx))
+
+
+def _find_growth_pairs(ctx: Context) -> Iterator[tuple[Sentence, Claim, Claim | None, list[Claim]]]:
     sentences = narrative(ctx)
     for i, s in enumerate(sentences):
         for k, ch in enumerate(s.claims):
@@ -250,12 +256,20 @@ TOTALS = {
 }
 
 
+SHARE_OF_RE = re.compile(r"占(.{2,16}?)的?$")
+
+
+def _share_phrase(s: Sentence, c: Claim) -> str | None:
+    """The whole a share names (占“三公”经费的x% → 三公经费), if it names one."""
+    m = SHARE_OF_RE.search(s.text[: c.start])
+    return norm(m.group(1)).rstrip("的") if m and not m.group(1).startswith("比") else None
+
+
 def _share_base(ctx: Context, sentences: list[Sentence], i: int, c: Claim):
     """The total a share is of: named after 占 (…的), else the head of the breakdown."""
     s = sentences[i]
-    m = re.search(r"占(.{2,16}?)的?$", s.text[: c.start])
-    if m and not m.group(1).startswith("比"):
-        phrase = norm(m.group(1)).rstrip("的")
+    phrase = _share_phrase(s, c)
+    if phrase is not None:
         for prev in [s, *_prev_sentences(sentences, i, 6)]:
             for cl in prev.claims:
                 if _money(cl) and cl.kind == "amount" and norm(cl.subject).endswith(phrase):
@@ -296,14 +310,6 @@ def _fits_other_total(part: Claim, share: Claim, head: Claim | None,
         if head is not None:
             return False
     return False
-
-
-SHARE_OF_RE = re.compile(r"占(.{2,16}?)的?$")
-
-
-def _share_phrase(s: Sentence, c: Claim) -> str | None:
-    m = SHARE_OF_RE.search(s.text[: c.start])
-    return norm(m.group(1)).rstrip("的") if m and not m.group(1).startswith("比") else None
 
 
 def _whole_of_named_parts(ctx: Context, sentences: list[Sentence], i: int, c: Claim
@@ -742,7 +748,12 @@ def _year_before(text: str, claim: Claim) -> int | None:
     return int(years[-1]) if years else None
 
 
-def _prior_current(ctx: Context) -> Iterator[PriorCurrent]:
+def _prior_current(ctx: Context) -> list[PriorCurrent]:
+    """The stated prior/current pairs, found once per document for the rules that read them."""
+    return shared(ctx, "prior_current", lambda: _find_prior_current(ctx))
+
+
+def _find_prior_current(ctx: Context) -> Iterator[PriorCurrent]:
     sentences = narrative(ctx)
     for i, s in enumerate(sentences):
         for k, g in enumerate(s.claims):
