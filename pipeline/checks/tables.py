@@ -232,7 +232,7 @@ def _explained_nearby(ctx: Context, t: Table) -> bool:
     pages = set(t.pages) | {t.pages[-1] + 1}
     word = FUND_WORDS.get(t.kind, "")
     for s in ctx.doc.sections:
-        for b in [*s.blocks, *([] if s.blocks else [])]:
+        for b in s.blocks:
             if EMPTY_RE.search(b.text) and (b.page in pages or (word and word in b.text)):
                 return True
             if word and word in b.text and ZERO_RE.search(b.text):
@@ -288,15 +288,6 @@ def check_cross_totals(ctx: Context) -> Iterator[Finding]:
     public = _fig(ctx, "fa06", r"^公用经费合计$")
     if basic and personnel and public:
         yield from _sum_check("x.totals", basic, [personnel, public], "合计/基本支出（对06表人员经费与公用经费）")
-
-
-def _labelled_col(t: Table, col_re: str) -> list[Figure]:
-    out = []
-    for fig in _labelled(t, rf"^[{CN}]+、.*支出$"):
-        f = find_figure(t, rf"^{re.escape(norm(fig.label))}$", col_re)
-        if f is not None:
-            out.append(f)
-    return out
 
 
 @rule("x.fund_tables", "error", "政府性基金/国有资本经营预算表为空时，04表对应列也应为零，反之亦然。")
