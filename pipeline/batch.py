@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -145,6 +145,7 @@ class BatchOutcome:
     checked: int
     skipped: int
     failed: int
+    paths: list[Path] = field(default_factory=list)  # the PDFs the folder held for this run
 
 
 def run_batch(
@@ -201,7 +202,8 @@ def run_batch(
         row = db.execute("SELECT files, checked, skipped, failed FROM runs WHERE id = ?",
                          (run_id,)).fetchone()
         db.close()
-    return BatchOutcome(run_id, status, *row)
+    files, checked, skipped, failed = row
+    return BatchOutcome(run_id, status, files, checked, skipped, failed, paths=pdfs)
 
 
 # -- reporting --------------------------------------------------------------------------------

@@ -306,7 +306,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"budget-lens: interrupted; results of finished files are kept in {db}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    present = find_pdfs(folder)
+    present = outcome.paths
     print(summary_text(db, outcome, present))
     stem = db.with_suffix("")
     csv_path = Path(args.csv or f"{stem}.findings.csv")
@@ -388,6 +388,25 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _llm_limit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, help="seconds per LLM request (env BUDGET_LENS_TIMEOUT; "
+                   "default 60)")
+    p.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
+                   "BUDGET_LENS_MAX_RETRIES; default 3)")
+
+
+class _VersionAction(argparse.Action):
+    """--version, looked up only when asked (the package metadata costs every start-up ~20 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[no-untyped-def]
+        print(f"budget-lens {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -403,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check Chinese budget / final-accounts disclosure reports for contradictions.",
     )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    p.add_argument("--version", action="version", version=f"budget-lens {_version()}")
+    p.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("segment", help="split a report into tables and narrative sections")
@@ -426,10 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache", help="SQLite cache of LLM answers (env BUDGET_LENS_CACHE; default "
                    "~/.cache/budget-lens/llm.sqlite)")
     c.add_argument("--jobs", type=int, default=4, help="concurrent LLM requests (default 4)")
-    c.add_argument("--timeout", type=float, help="seconds per LLM request (env BUDGET_LENS_TIMEOUT; "
-                   "default 60)")
-    c.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
-                   "BUDGET_LENS_MAX_RETRIES; default 3)")
+    _llm_limit_args(c)
     c.add_argument("--deadline", type=float, help="seconds for all the LLM calls of one report; "
                    "chunks not done by then keep their rule-based claims (env BUDGET_LENS_DEADLINE)")
     c.set_defaults(func=cmd_check)
@@ -449,9 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "retrieved passages, its figures and quotes checked against them")
     a.add_argument("--model", help="LLM model (env BUDGET_LENS_MODEL)")
     a.add_argument("--cache", help="SQLite cache of LLM answers")
-    a.add_argument("--timeout", type=float, help="seconds per LLM request (env BUDGET_LENS_TIMEOUT)")
-    a.add_argument("--max-retries", type=int, help="retries of a failed LLM request (env "
-                   "BUDGET_LENS_MAX_RETRIES)")
+    _llm_limit_args(a)
     a.set_defaults(func=cmd_ask, jobs=1)
 
     b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite",
