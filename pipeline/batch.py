@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, size INTEGER,
     status TEXT NOT NULL, error TEXT, title TEXT, report_type TEXT, pages INTEGER,
     errors INTEGER, warnings INTEGER, infos INTEGER, seconds REAL,
-    run_id INTEGER REFERENCES runs(id), checked_at TEXT NOT NULL
+    run_id INTEGER REFERENCES runs(id), checked_at TEXT NOT NULL, result TEXT
 );
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
@@ -59,10 +59,13 @@ def sha256(path: Path) -> str:
 
 
 def open_db(path: Path | str) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path))
+    db = sqlite3.connect(str(path), timeout=30)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA journal_mode = WAL")
     db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+    if "result" not in columns:  # a database written before whole results were kept
+        db.execute("ALTER TABLE documents ADD COLUMN result TEXT")
     return db
 
 
@@ -85,21 +88,27 @@ def check_one(path: str) -> tuple[str, dict, float]:
     return path, result.model_dump(), time.perf_counter() - t0
 
 
-def store(db: sqlite3.Connection, run_id: int, path: Path, digest: str, result: FileResult,
-          seconds: float) -> None:
-    """Write one file's result and findings in a single transaction."""
+def store(db: sqlite3.Connection, run_id: int | None, path: Path, digest: str,
+          result: FileResult, seconds: float) -> int:
+    """Write one file's result and findings in a single transaction; returns the document id,
+    which stays the same when a file is checked again."""
     s = result.summary
     with db:
-        db.execute("DELETE FROM documents WHERE path = ?", (str(path),))
-        cur = db.execute(
+        doc_id = int(db.execute(
             "INSERT INTO documents (path, sha256, size, status, error, title, report_type, pages,"
-            " errors, warnings, infos, seconds, run_id, checked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " errors, warnings, infos, seconds, run_id, checked_at, result)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,"
+            " status = excluded.status, error = excluded.error, title = excluded.title,"
+            " report_type = excluded.report_type, pages = excluded.pages,"
+            " errors = excluded.errors, warnings = excluded.warnings, infos = excluded.infos,"
+            " seconds = excluded.seconds, run_id = COALESCE(excluded.run_id, run_id),"
+            " checked_at = excluded.checked_at, result = excluded.result RETURNING id",
             (str(path), digest, path.stat().st_size, result.status, result.error, result.title,
              result.report_type, result.pages, s.errors, s.warnings, s.infos, round(seconds, 3),
-             run_id, now()),
-        )
-        doc_id = cur.lastrowid
+             run_id, now(), result.model_dump_json()),
+        ).fetchone()[0])
+        db.execute("DELETE FROM findings WHERE document_id = ?", (doc_id,))
         db.executemany(
             "INSERT INTO findings (document_id, rule, severity, message, stated, expected, unit,"
             " section, pages, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -110,8 +119,10 @@ def store(db: sqlite3.Connection, run_id: int, path: Path, digest: str, result: 
                 for f in result.findings
             ],
         )
-        col = "failed" if result.status == "failed" else "checked"
-        db.execute(f"UPDATE runs SET {col} = {col} + 1 WHERE id = ?", (run_id,))
+        if run_id is not None:
+            col = "failed" if result.status == "failed" else "checked"
+            db.execute(f"UPDATE runs SET {col} = {col} + 1 WHERE id = ?", (run_id,))
+    return doc_id
 
 
 class Progress:

@@ -380,6 +380,49 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import socket
+    import sqlite3
+
+    data = Path(args.data)
+    if data.exists() and not data.is_dir():
+        raise UsageError(f"{data}: --data must be a folder")
+    if args.db and not Path(args.db).is_file() and not Path(args.db).parent.is_dir():
+        raise UsageError(f"{args.db}: its folder does not exist")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.max_upload_mb <= 0:
+        raise UsageError("--max-upload-mb must be positive")
+    try:
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})"
+                         ) from None
+    from pipeline.web.app import Settings, create_app
+
+    settings = Settings(data, Path(args.db) if args.db else None, workers=args.workers,
+                        max_upload_mb=args.max_upload_mb)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        app = create_app(settings)
+    except sqlite3.DatabaseError:
+        raise UsageError(f"{settings.db}: not a budget-lens database (SQLite)") from None
+    import uvicorn
+
+    if args.host not in LOCAL_HOSTS:
+        print(f"budget-lens: warning: serving on {args.host}: anyone who can reach this machine "
+              "can read the reports and record verdicts (there is no login)", file=sys.stderr)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Budget Lens 工作台：http://{shown}:{args.port}/  （数据：{settings.data}，"
+          f"数据库：{settings.db}；Ctrl-C 停止）", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from pipeline.checks import RULES
 
@@ -480,6 +523,21 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--xlsx", help="export of all findings (default <db>.findings.xlsx)")
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     b.set_defaults(func=cmd_batch)
+
+    w = sub.add_parser("serve", help="the reviewer workbench: a local web app",
+                       description="The reviewer workbench: upload reports or open a batch "
+                       "database, read the findings beside the highlighted pages, record verdicts.")
+    w.add_argument("--data", default="budget-lens-data",
+                   help="folder for uploads and exports (default ./budget-lens-data)")
+    w.add_argument("--db", help="SQLite database, e.g. one `batch` wrote (default "
+                   "<data>/results.sqlite)")
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    w.add_argument("--workers", type=int, default=1, help="reports checked at once (default 1)")
+    w.add_argument("--max-upload-mb", type=float, default=50,
+                   help="largest PDF accepted, in MB (default 50)")
+    w.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("rules", help="list the checks with their ids and severities")
     r.set_defaults(func=cmd_rules)

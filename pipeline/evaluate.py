@@ -53,6 +53,9 @@ class LabelFile(BaseModel):
         default=None, description="The standard tables the report contains, counted by hand.")
     findings: list[GoldFinding]
     not_scored: list[dict] = Field(default_factory=list)
+    rejected: list[dict] = Field(
+        default_factory=list, description="Findings a reviewer marked as false alarms (误报): not "
+        "problems of the report; eval counts how many are still raised.")
 
 
 @dataclass

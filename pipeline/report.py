@@ -3,10 +3,10 @@ with every finding's evidence highlighted."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.checks.base import RULES
@@ -164,90 +164,16 @@ def render_json(results: list[FileResult]) -> str:
 
 # -- HTML ------------------------------------------------------------------------------------
 
-CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2rem;
-color:#1d232a;background:#f6f7f9;line-height:1.5}
-h1{font-size:1.5rem;margin:0 0 1rem}h2{font-size:1.2rem;margin:2rem 0 .3rem}
-.file{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:1rem 1.2rem;margin-bottom:2rem}
-.counts span{display:inline-block;margin-right:.8rem;padding:.1rem .6rem;border-radius:999px;
-font-size:.9rem}
-.c-error{background:#fde2e1;color:#9b1c1c}.c-warning{background:#fff1cc;color:#7a5200}
-.c-info{background:#e4ecf7;color:#23466d}
-.finding{border-left:5px solid #999;padding:.6rem .8rem;margin:.8rem 0;background:#fbfbfc}
-.finding.error{border-color:#d93025}.finding.warning{border-color:#f0a500}
-.finding.info{border-color:#7a9cc6}
-.msg{font-weight:600}.meta{color:#5b6470;font-size:.85rem}
-.values{margin:.3rem 0;font-size:.95rem}.values b{font-family:monospace}
-.evidence{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:.6rem;
-margin-top:.4rem}
-.ev{border:1px solid #e1e4e8;border-radius:6px;padding:.4rem .6rem;background:#fff;font-size:.9rem}
-.ev .src{font-size:.8rem;color:#5b6470}.ev.narrative{border-top:3px solid #6a8fd6}
-.ev.table{border-top:3px solid #5fb37a}.ok{color:#2d7a46}
-.filter{margin:.5rem 0 1rem}.filter label{margin-right:1rem}
-.coverage{margin-top:1rem;font-size:.9rem;color:#3b4450}.coverage h3{font-size:1rem;margin:.4rem 0}
-.coverage .warn{color:#9b1c1c;font-weight:600}
-"""
-
-SCRIPT = """
-document.querySelectorAll('.filter input').forEach(cb=>cb.addEventListener('change',()=>{
- document.querySelectorAll('.finding.'+cb.value).forEach(el=>{el.style.display=cb.checked?'':'none'});
-}));
-"""
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _html_finding(f: Finding) -> str:
-    evs = "".join(
-        f'<div class="ev {e.source}" data-page="{e.page}"><div class="src">{_e(_where(e))}'
-        f'{" · " + _e(e.value) if e.value else ""}</div>{_e(e.text)}</div>'
-        for e in f.evidence
-    )
-    values = ""
-    if f.stated is not None or f.expected is not None:
-        values = (f'<div class="values">陈述值 <b class="stated">{_e(_num(f.stated, f.unit))}</b>'
-                  f' · 应为 <b class="expected">{_e(_num(f.expected, f.unit))}</b></div>')
-    return (
-        f'<div class="finding {f.severity}" data-rule="{_e(f.rule)}">'
-        f'<div class="msg">{_e(f.message)}</div>'
-        f'<div class="meta">{SEVERITY_ZH[f.severity]} · {_e(f.rule)} · {_e(f.section)}</div>'
-        f'{values}<div class="evidence">{evs}</div></div>'
-    )
-
 
 def render_html(results: list[FileResult]) -> str:
-    parts = []
-    for r in results:
-        name = _e(Path(r.source).name)
-        if r.status == "failed":
-            parts.append(f'<section class="file failed"><h2>{name}</h2><p>检查失败：{_e(r.error)}</p>'
-                         "</section>")
-            continue
-        s = r.summary
-        body = "".join(_html_finding(f) for f in r.findings) or \
-            '<p class="ok">未发现前后矛盾之处（核对范围见下）。</p>'
-        body += '<div class="coverage"><h3>核对范围</h3><ul>' + "".join(
-            f'<li class="{"warn" if x.startswith("⚠") else ""}">{_e(x)}</li>'
-            for x in coverage_lines(r)) + "</ul></div>"
-        parts.append(
-            f'<section class="file"><h2>{name}</h2><div class="meta">{_e(r.title)} · '
-            f"{KIND_ZH.get(r.report_type, r.report_type)} · {r.pages}页</div>"
-            f'<div class="counts"><span class="c-error">错误 {s.errors}</span>'
-            f'<span class="c-warning">警告 {s.warnings}</span><span class="c-info">提示 {s.infos}</span>'
-            f"</div>{body}</section>"
-        )
-    filters = "".join(
-        f'<label><input type="checkbox" value="{k}" checked> {v}</label>' for k, v in SEVERITY_ZH.items()
-    )
-    return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Budget Lens 检查报告</title><style>{CSS}</style></head><body>"
-        f'<h1>Budget Lens 检查报告</h1><div class="filter">{filters}</div>{"".join(parts)}'
-        f"<script>{SCRIPT}</script></body></html>"
-    )
+    """One self-contained page (styles and script inline, no links), from the templates the
+    reviewer workbench uses."""
+    from markupsafe import Markup
+
+    from pipeline.web.templating import render, static_text
+
+    return render("static_report.html", results=results, css=Markup(static_text("app.css")),
+                  script=Markup(static_text("report.js")))
 
 
 RENDERERS = {"text": render_text, "md": render_markdown, "json": render_json, "html": render_html}
@@ -255,14 +181,16 @@ RENDERERS = {"text": render_text, "md": render_markdown, "json": render_json, "h
 COLORS = {"error": (1.0, 0.55, 0.5), "warning": (1.0, 0.85, 0.3), "info": (0.6, 0.75, 1.0)}
 
 
-def annotate(result: FileResult, src: Path, dest: Path) -> int:
-    """Write a copy of the report with each finding's evidence highlighted and noted."""
+def annotate(result: FileResult, src: Path, dest: Path,
+             review: Callable[[Finding], str | None] | None = None) -> int:
+    """Write a copy of the report with each finding's evidence highlighted and noted; `review`
+    adds a reviewer's verdict to a finding's note, or leaves the finding out (None)."""
     marks = []
     for f in result.findings:
-        for e in f.evidence:
-            if e.bbox is None:
-                continue
-            note = f"[{SEVERITY_ZH[f.severity]}] {f.message}（{f.rule}）"
-            marks.append(Highlight(page=e.page, bbox=e.bbox, note=note, color=COLORS[f.severity],
-                                   quote=e.value or ""))
+        extra = review(f) if review else ""
+        if extra is None:
+            continue
+        note = f"[{SEVERITY_ZH[f.severity]}] {f.message}（{f.rule}）{extra}"
+        marks += [Highlight(page=e.page, bbox=e.bbox, note=note, color=COLORS[f.severity],
+                            quote=e.value or "") for e in f.evidence if e.bbox is not None]
     return write_highlights(src, dest, marks)

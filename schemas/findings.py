@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +39,12 @@ class Finding(_Model):
     def key(self) -> tuple[object, ...]:
         return (self.rule, self.stated, self.expected,
                 tuple((e.page, e.table, e.text if e.source == "table" else "") for e in self.evidence))
+
+    def digest(self) -> str:
+        """A short stable id of the finding: the same problem gets the same id when the report is
+        checked again, so a reviewer's verdict stays with it."""
+        raw = json.dumps(self.key(), ensure_ascii=False, default=str)
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
 class Summary(_Model):

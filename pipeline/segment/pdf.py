@@ -224,3 +224,25 @@ def write_highlights(src: Path, dest: Path, highlights: list[Highlight]) -> int:
     doc.close()
     tmp.replace(dest)
     return n
+
+
+def page_sizes(path: Path) -> list[tuple[float, float]]:
+    """Width and height of every page, as displayed (the space evidence bboxes are in)."""
+    doc = _open(path)
+    try:
+        return [(page.rect.width, page.rect.height) for page in doc.pages()]
+    finally:
+        doc.close()
+
+
+def render_page(path: Path, number: int, width: int = 1100) -> bytes:
+    """One page (1-based) as a PNG `width` pixels wide, as displayed."""
+    doc = _open(path)
+    try:
+        if not 1 <= number <= doc.page_count:
+            raise PdfError(f"{path}: no page {number}")
+        page = doc[number - 1]
+        zoom = width / page.rect.width
+        return page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False).tobytes("png")
+    finally:
+        doc.close()

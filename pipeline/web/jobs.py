@@ -1,0 +1,73 @@
+"""Checks in the background: uploads go to a pool of worker processes (a check is CPU work and
+must not hold up the server); each result is written to the database when it arrives.
+
+A worker marks its document `running` when it starts, so the pages show queued, running and
+done files apart. Documents left queued or running by a server that stopped are checked again
+when the next one starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from pipeline.batch import _ignore_sigint
+from pipeline.web.store import Doc, Store
+from schemas.findings import FileResult
+
+log = logging.getLogger(__name__)
+
+
+def check_in_worker(db_path: str, doc_id: int, path: str) -> tuple[dict, float]:
+    """Worker: mark the document running, check it; never raises (a failure is a result)."""
+    from pipeline.run import check_file
+
+    Store(Path(db_path)).set_status(doc_id, "running")
+    t0 = time.perf_counter()
+    try:
+        result = check_file(Path(path)).result
+    except Exception as exc:  # a bug on one file must not stop the others
+        result = FileResult(source=path, status="failed", error=f"内部错误：{exc!r}")
+    return result.model_dump(), time.perf_counter() - t0
+
+
+class Checker:
+    def __init__(self, store: Store, workers: int = 1) -> None:
+        self.store = store
+        # spawn, not fork: the server process runs threads, which a fork would copy mid-step
+        self.pool = ProcessPoolExecutor(max_workers=max(1, workers),
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_ignore_sigint)
+
+    def submit(self, doc: Doc) -> None:
+        self.store.set_status(doc.id, "queued")
+        fut = self.pool.submit(check_in_worker, str(self.store.db_path), doc.id, str(doc.path))
+        fut.add_done_callback(lambda f: self._done(doc, f))
+
+    def _done(self, doc: Doc, fut: Future) -> None:
+        if fut.cancelled():
+            return  # the server is stopping: the next one checks it again
+        try:
+            data, seconds = fut.result()
+            result = FileResult.model_validate(data)
+        except Exception as exc:  # a worker that died (killed, out of memory)
+            result, seconds = FileResult(source=str(doc.path), status="failed",
+                                         error=f"检查进程异常结束：{exc!r}"), 0.0
+        try:
+            self.store.save(doc, result, seconds)
+        except Exception:  # the file removed meanwhile, a database error: keep the server up
+            log.exception("%s: the result could not be stored", doc.path)
+            self.store.set_status(doc.id, "failed")
+
+    def resume(self) -> int:
+        """Check again what a stopped server left unfinished."""
+        docs = self.store.unfinished()
+        for doc in docs:
+            self.submit(doc)
+        return len(docs)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,53 @@
+"""Jinja2 templates shared by the workbench and the static HTML report."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from pipeline.report import KIND_ZH, SEVERITY_ZH, _num, _where, coverage_lines
+from schemas.findings import Finding
+
+STATIC = Path(__file__).resolve().parent / "static"
+VERDICT_ZH = {"confirmed": "确认", "false_alarm": "误报", "pending": "待定"}
+
+
+def group(findings: list[Finding]) -> list[tuple[str, int, list[tuple[str, list[Finding]]]]]:
+    """Findings by severity (errors first, with their count), then by the section they are
+    about, in report order."""
+    out = []
+    for sev in SEVERITY_ZH:
+        sections: dict[str, list[Finding]] = {}
+        for f in findings:
+            if f.severity == sev:
+                sections.setdefault(f.section or "（全文）", []).append(f)
+        if sections:
+            out.append((sev, sum(map(len, sections.values())), list(sections.items())))
+    return out
+
+
+def _bbox(f_bbox: tuple[float, float, float, float] | None) -> str:
+    return "" if f_bbox is None else ",".join(f"{v:.1f}" for v in f_bbox)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("pipeline.web", "templates"),
+                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(SEVERITY_ZH=SEVERITY_ZH, KIND_ZH=KIND_ZH, VERDICT_ZH=VERDICT_ZH,
+                       coverage_lines=coverage_lines, group=group)
+    env.filters.update(num=lambda v, unit=None: _num(v, unit), where=_where, bbox=_bbox,
+                       name=lambda p: Path(p).name)
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def static_text(name: str) -> str:
+    """A static asset's text, for the self-contained HTML report (no links, works offline)."""
+    return (STATIC / name).read_text(encoding="utf-8")
