@@ -74,6 +74,7 @@ class DocScore:
     tables_missed: list[str] = field(default_factory=list)
     false_errors: int = 0
     false_warnings: int = 0
+    rejected_raised: list[Finding] = field(default_factory=list)  # reviewers' 误报, still raised
 
     @property
     def precision(self) -> float:
@@ -94,6 +95,12 @@ def matches(f: Finding, g: GoldFinding) -> bool:
     if not any(e.page in g.pages for e in f.evidence):
         return False
     return g.stated is None or (f.stated is not None and abs(f.stated - g.stated) < 1e-6)
+
+
+def _rejected(f: Finding, r: dict) -> bool:
+    gold = GoldFinding(id="rejected", rule=r.get("rule", ""), pages=r.get("pages", []),
+                       stated=r.get("stated"))
+    return matches(f, gold)
 
 
 def table_recall(result: FileResult, labels: LabelFile) -> tuple[int, list[str]]:
@@ -122,6 +129,7 @@ def score(result: FileResult, labels: LabelFile) -> DocScore:
         tables_missed=missed_tables,
         false_errors=sum(f.severity == "error" for f in extra),
         false_warnings=sum(f.severity == "warning" for f in extra),
+        rejected_raised=[f for f in extra if any(_rejected(f, r) for r in labels.rejected)],
         gold=len(gold),
         predicted=len(preds),
         matched_gold=len(matched_gold),
@@ -190,6 +198,7 @@ class Evaluation:
                   "missed": d.tables_missed},
                  "false_errors": d.false_errors, "false_warnings": d.false_warnings,
                  "missed": [g.id for g in d.missed],
+                 "rejected_raised": [f"{f.rule}: {f.message}" for f in d.rejected_raised],
                  "extra": [f"{f.rule}: {f.message}" for f in d.extra],
                  "rules": dict(d.rules)}
                 for d in self.docs
@@ -209,7 +218,8 @@ class Evaluation:
             for g in d.missed:
                 lines.append(f"    missed {g.id} {g.rule}: {g.note}")
             for f in d.extra:
-                lines.append(f"    extra  {f.rule}: {f.message}")
+                known = " (a reviewer marked it 误报)" if f in d.rejected_raised else ""
+                lines.append(f"    extra  {f.rule}: {f.message}{known}")
         p, r = self.precision, self.recall
         fe, fw = sum(d.false_errors for d in self.docs), sum(d.false_warnings for d in self.docs)
         tr = self.table_recall

@@ -50,7 +50,7 @@ class Settings:
         self.uploads = self.data / "uploads"
         self.exports = self.data / "exports"
         self.workers = workers
-        self.max_upload = int(max_upload_mb * 1024 * 1024)
+        self.max_upload_mb = max_upload_mb
 
 
 # -- request limits and CSRF -------------------------------------------------------------------
@@ -60,12 +60,16 @@ class _TooLarge(Exception):
     pass
 
 
+def too_large(max_mb: float) -> str:
+    return f"文件过大：上传上限为 {max_mb:g} MB"
+
+
 class UploadLimit:
     """Refuses a request body over the limit: at once when its Content-Length says so, or as soon
     as more bytes than that arrive."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_mb: float) -> None:
+        self.app, self.max_mb, self.max_bytes = app, max_mb, int(max_mb * 1024 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -99,8 +103,7 @@ class UploadLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        mb = self.max_bytes / 1024 / 1024
-        await JSONResponse({"detail": f"文件过大：上传上限为 {mb:g} MB"}, status_code=413)(
+        await JSONResponse({"detail": too_large(self.max_mb)}, status_code=413)(
             scope, receive, send)
 
 
@@ -179,7 +182,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Budget Lens 工作台", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.bench = wb
-    app.add_middleware(UploadLimit, max_bytes=settings.max_upload)
+    app.add_middleware(UploadLimit, max_mb=settings.max_upload_mb)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(router)
@@ -188,8 +191,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc.__cause__, _TooLarge):  # a body without Content-Length, cut off
-        mb = bench(request).settings.max_upload / 1024 / 1024
-        exc = HTTPException(413, f"文件过大：上传上限为 {mb:g} MB")
+        exc = HTTPException(413, too_large(bench(request).settings.max_upload_mb))
     if _wants_json(request) or request.method != "GET":
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     return HTMLResponse(render("error.html", message=exc.detail, csrf=""),
@@ -232,7 +234,7 @@ def uploads_context(wb: Workbench, ids: str = "") -> dict[str, Any]:
 def index(request: Request, wb: Bench) -> HTMLResponse:
     folders = [f for f in wb.store.folders() if not f["web"]]
     return _page(request, "index.html", folders=folders,
-                 max_mb=wb.settings.max_upload / 1024 / 1024, **uploads_context(wb))
+                 max_mb=wb.settings.max_upload_mb, **uploads_context(wb))
 
 
 @router.get("/uploads", response_class=HTMLResponse)

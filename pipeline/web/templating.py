@@ -28,6 +28,29 @@ def group(findings: list[Finding]) -> list[tuple[str, int, list[tuple[str, list[
     return out
 
 
+# why a file could not be checked, for a reviewer: the pipeline's reasons (English, as the CLI
+# prints them) in Chinese, without the path the page already shows
+REASONS_ZH = (
+    ("no such file", "文件不存在"),
+    ("is a folder", "这是文件夹，不是PDF文件"),
+    ("the file is empty", "文件为空"),
+    ("not a PDF file", "不是PDF文件"),
+    ("damaged or truncated", "PDF文件已损坏或不完整，读不出任何一页"),
+    ("damaged and cannot be read", "PDF文件已损坏，无法读取"),
+    ("encrypted", "PDF文件已加密（有密码保护），请先解密"),
+    ("has no pages", "PDF文件没有页面"),
+    ("no text found", "PDF中没有可读的文字（可能是扫描件），暂不支持文字识别"),
+)
+
+
+def reason_zh(error: str | None, path: str = "") -> str:
+    text = (error or "检查失败").removeprefix(f"{path}: ") if path else (error or "检查失败")
+    for phrase, zh in REASONS_ZH:
+        if phrase in text:
+            return zh
+    return text
+
+
 def _bbox(f_bbox: tuple[float, float, float, float] | None) -> str:
     return "" if f_bbox is None else ",".join(f"{v:.1f}" for v in f_bbox)
 
@@ -38,7 +61,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(SEVERITY_ZH=SEVERITY_ZH, KIND_ZH=KIND_ZH, VERDICT_ZH=VERDICT_ZH,
-                       coverage_lines=coverage_lines, group=group)
+                       coverage_lines=coverage_lines, group=group, reason_zh=reason_zh)
     env.filters.update(num=lambda v, unit=None: _num(v, unit), where=_where, bbox=_bbox,
                        name=lambda p: Path(p).name)
     return env

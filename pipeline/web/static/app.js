@@ -159,9 +159,16 @@
       }
     }
     findings.forEach(el => {
-      el.addEventListener('click', e => { if (!e.target.closest('form')) select(el); });
+      el.addEventListener('click', e => {
+        if (e.target.closest('form')) return;
+        select(el);
+        history.replaceState(null, '', '#' + el.id);  // a link to this finding
+      });
       el.addEventListener('keydown', e => { if (e.key === 'Enter' && e.target === el) select(el); });
     });
+
+    const linked = location.hash.startsWith('#f-') && document.getElementById(location.hash.slice(1));
+    if (linked) { select(linked); linked.scrollIntoView({block: 'center'}); }
   }
 
   // -- verdicts ------------------------------------------------------------------------------

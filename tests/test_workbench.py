@@ -1,0 +1,231 @@
+"""The workbench server in process (FastAPI's TestClient, real worker processes, real SQLite):
+uploads, checks, verdicts, exports, limits and CSRF. The browser tests drive the same server
+through Chromium (test_workbench_browser.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+import time
+import zipfile
+
+import pymupdf
+import pytest
+from conftest import sample_pdf
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from pipeline.batch import run_batch
+from pipeline.cli import run
+from pipeline.evaluate import LabelFile
+from pipeline.web.app import COOKIE, Settings, create_app, safe_name
+
+
+def client_for(settings: Settings) -> TestClient:
+    client = TestClient(create_app(settings))
+    client.__enter__()  # runs the lifespan: the worker pool starts
+    client.get("/")  # the CSRF cookie
+    client.headers["X-CSRF-Token"] = client.cookies[COOKIE]
+    return client
+
+
+@pytest.fixture
+def data(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def client(data):
+    c = client_for(Settings(data))
+    yield c
+    c.__exit__(None, None, None)
+
+
+def upload(client: TestClient, path, name: str | None = None) -> dict:
+    r = client.post("/upload", files=[("files", (name or path.name, path.read_bytes(),
+                                                 "application/pdf"))])
+    assert r.status_code == 200, r.text
+    return r.json()["files"][0]
+
+
+def wait_done(client: TestClient, doc_id: int, timeout: float = 120) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status = client.get(f"/doc/{doc_id}/status").json()
+        if status["done"]:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"document {doc_id} not checked in {timeout}s")
+
+
+def keys(html: str, rule: str) -> list[str]:
+    import re
+
+    return re.findall(rf'data-rule="{re.escape(rule)}" data-key="([0-9a-f]+)"', html)
+
+
+def test_upload_check_review_export_and_eval(client, data, tmp_path):
+    doc = upload(client, sample_pdf("003"))
+    assert doc["status"] == "queued"
+    assert wait_done(client, doc["id"])["status"] == "ok"
+    page = client.get(f"/doc/{doc['id']}").text
+    share, reason = keys(page, "nar.share"), keys(page, "perf.reason")
+    assert len(share) == 1 and len(reason) == 1
+    assert 'class="ev narrative" data-page="14" data-bbox="' in page
+
+    ok = client.post(f"/doc/{doc['id']}/verdict", headers={"Accept": "application/json"},
+                     data={"key": share[0], "verdict": "confirmed", "reviewer": "张三",
+                           "comment": "占比确为3.71%"})
+    assert ok.status_code == 200 and ok.json()["label"] == "确认"
+    client.post(f"/doc/{doc['id']}/verdict", headers={"Accept": "application/json"},
+                data={"key": reason[0], "verdict": "false_alarm", "reviewer": "李四"})
+    no_name = client.post(f"/doc/{doc['id']}/verdict", headers={"Accept": "application/json"},
+                          data={"key": share[0], "verdict": "confirmed", "reviewer": " "})
+    assert no_name.status_code == 400 and "审阅人" in no_name.json()["detail"]
+    bad_key = client.post(f"/doc/{doc['id']}/verdict", data={"key": "0" * 16,
+                                                             "verdict": "confirmed",
+                                                             "reviewer": "张三"})
+    assert bad_key.status_code == 404
+
+    labels = LabelFile.model_validate_json(client.get(f"/doc/{doc['id']}/labels.json").content)
+    assert [(g.rule, g.pages, g.stated, g.note) for g in labels.findings] == [
+        ("nar.share", [14], 0.0, "占比确为3.71%")]
+    assert [r["rule"] for r in labels.rejected] == ["perf.reason"]
+    assert "张三" in labels.labelled_by and "李四" in labels.labelled_by
+
+    # the folder export unpacks into a folder `budget-lens eval` scores
+    zipped = client.get(f"/folder/{client.app.state.bench.uploads_run}/labels.zip")
+    gold = tmp_path / "gold"
+    zipfile.ZipFile(io.BytesIO(zipped.content)).extractall(gold)
+    assert sorted(p.name for p in gold.iterdir()) == sorted([sample_pdf("003").name,
+                                                             sample_pdf("003").stem + ".json"])
+    out = tmp_path / "eval.json"
+    import contextlib
+
+    with out.open("w") as fh, contextlib.redirect_stdout(fh):
+        assert run(["eval", "--labels", str(gold), "--format", "json"]) == 0
+    scored = json.loads(out.read_text())
+    assert scored["overall"]["gold"] == 1 and scored["overall"]["recall"] == 1.0
+    assert [x.split(":")[0] for x in scored["documents"][0]["rejected_raised"]] == ["perf.reason"]
+
+    sheet = load_workbook(io.BytesIO(client.get(f"/doc/{doc['id']}/review.xlsx").content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][9] == "复核结论"
+    verdicts = {r[2]: (r[9], r[11]) for r in rows[1:]}
+    assert verdicts["nar.share"] == ("确认", "张三")
+    assert verdicts["perf.reason"] == ("误报", "李四")
+    assert "未复核" in {v for v, _ in verdicts.values()}
+
+    pdf = client.get(f"/doc/{doc['id']}/annotated.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    with pymupdf.open(stream=pdf.content, filetype="pdf") as annotated:
+        notes = [a.info["content"] for p in annotated for a in p.annots()]
+    assert any("复核：确认（张三）" in n for n in notes)
+    assert not any("perf.reason" in n for n in notes)  # a false alarm is left out
+    assert all((data / "exports").resolve() in p.resolve().parents
+               for p in (data / "exports").rglob("*.pdf"))
+
+
+def test_verdicts_survive_restart_and_recheck(data):
+    first = client_for(Settings(data))
+    doc = upload(first, sample_pdf("000"))
+    wait_done(first, doc["id"])
+    key = keys(first.get(f"/doc/{doc['id']}").text, "nar.restated")[0]
+    first.post(f"/doc/{doc['id']}/verdict", data={"key": key, "verdict": "pending",
+                                                  "reviewer": "王五"}, follow_redirects=False)
+    first.__exit__(None, None, None)
+
+    again = client_for(Settings(data))
+    try:
+        assert again.post(f"/doc/{doc['id']}/recheck", follow_redirects=False).status_code == 303
+        wait_done(again, doc["id"])
+        page = again.get(f"/doc/{doc['id']}").text
+        assert 'data-verdict="pending"' in page and "待定 · 王五" in page
+        # the same file uploaded again is the same document, not a second check
+        assert upload(again, sample_pdf("000"))["id"] == doc["id"]
+    finally:
+        again.__exit__(None, None, None)
+
+
+def test_bad_uploads_are_refused_with_a_reason(client, data, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a report", encoding="utf-8")
+    refused = upload(client, text)
+    assert refused["status"] == "failed" and "不是PDF" in refused["error"]
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"PK\x03\x04 a zip named .pdf")
+    assert "不是PDF" in upload(client, fake)["error"]
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF")
+    doc = upload(client, broken)
+    status = wait_done(client, doc["id"])
+    assert status["status"] == "failed" and status["error"]
+    listing = client.get("/uploads").text
+    assert "notes.txt" in listing and "不是PDF文件" in listing and "broken.pdf" in listing
+    # a path in the file name stays a name inside the data folder
+    traversal = upload(client, sample_pdf("002"), name="../../../etc/evil.pdf")
+    assert traversal["name"] == "evil.pdf"
+    stored = [p for p in (data / "uploads").rglob("*.pdf")]
+    assert all((data / "uploads") in p.parents for p in stored)
+    assert not (tmp_path / "etc").exists()
+    assert safe_name("..\\..\\x:y?.pdf") == "x_y_.pdf" and safe_name("") == "report.pdf"
+
+
+def test_size_limit_and_csrf(data):
+    c = client_for(Settings(data, max_upload_mb=0.1))
+    try:
+        big = c.post("/upload", files=[("files", ("a.pdf", sample_pdf("003").read_bytes(),
+                                                  "application/pdf"))])
+        assert big.status_code == 413 and "0.1 MB" in big.json()["detail"]
+        token = c.headers.pop("X-CSRF-Token")
+        small = [("files", ("b.pdf", b"%PDF-1.4\n%%EOF", "application/pdf"))]
+        assert c.post("/upload", files=small).status_code == 403
+        assert c.post("/upload", files=small, headers={"X-CSRF-Token": "forged"}).status_code \
+            == 403
+        foreign = c.post("/upload", files=small, headers={"X-CSRF-Token": token,
+                                                          "Origin": "http://evil.example"})
+        assert foreign.status_code == 403
+        assert c.post("/upload", files=small, data={"csrf_token": token}).status_code == 200
+        cookie = TestClient(c.app).get("/").headers["set-cookie"].lower()  # a new browser
+        assert COOKIE in cookie and "samesite=strict" in cookie and "httponly" in cookie
+    finally:
+        c.__exit__(None, None, None)
+
+
+def test_folder_view_of_a_batch_database(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for sid in ("000", "003"):
+        shutil.copy(sample_pdf(sid), folder)
+    (folder / "damaged.pdf").write_bytes(b"%PDF-1.5\ngarbage")
+    db = tmp_path / "results.sqlite"
+    run_batch(folder, db, jobs=1, progress_out=None)
+    con = sqlite3.connect(db)  # a database an older batch wrote: no whole results
+    con.execute("UPDATE documents SET result = NULL WHERE path LIKE '%000_%'")
+    con.commit()
+    con.close()
+    c = client_for(Settings(tmp_path / "data", db=db))
+    try:
+        index = c.get("/").text
+        assert str(folder) in index
+        run_id = int(index.split('href="/folder/')[1].split('"')[0])
+        page = c.get(f"/folder/{run_id}?sort=errors&order=desc").text
+        names = [n for n in ("003_", "000_", "damaged.pdf") if n in page]
+        assert names == ["003_", "000_", "damaged.pdf"]
+        assert page.index("003_") < page.index("000_")
+        assert 'id="failures"' in page and "damaged.pdf" in page.split('id="failures"')[1]
+        asc = c.get(f"/folder/{run_id}?sort=errors&order=asc").text
+        assert asc.index("000_") < asc.index("003_")
+        old = sqlite3.connect(db).execute(
+            "SELECT id FROM documents WHERE path LIKE '%000_%'").fetchone()[0]
+        rebuilt = c.get(f"/doc/{old}").text
+        assert 'data-rule="nar.restated"' in rebuilt
+        png = c.get(f"/doc/{old}/page/13.png")
+        assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert c.get(f"/doc/{old}/page/999.png").status_code == 404
+        assert c.get("/doc/99999").status_code == 404
+        assert c.get("/folder/99999").status_code == 404
+    finally:
+        c.__exit__(None, None, None)
