@@ -400,7 +400,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with socket.create_server((args.host, args.port)):
             pass
     except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})"
+        raise UsageError(f"cannot listen on {args.host}:{args.port} "
+                         f"({os.strerror(exc.errno) if exc.errno else exc})"
                          ) from None
     from pipeline.web.app import Settings, create_app
 

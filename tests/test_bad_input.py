@@ -80,3 +80,23 @@ def test_output_is_written_atomically(tmp_path):
     assert out.read_text(encoding="utf-8") == "keep me"  # nothing already written is lost
     ok = run_cli("segment", str(sample_pdf("001")), "--format", "json", "-o", str(out))
     assert ok.returncode == 0 and out.read_text(encoding="utf-8").startswith("{")
+
+
+def test_serve_bad_options_get_one_line(tmp_path):
+    import socket
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database")
+    assert_one_line_error(run_cli("serve", "--data", str(junk)), "--data must be a folder")
+    assert_one_line_error(run_cli("serve", "--data", str(tmp_path / "d"), "--db", str(junk)),
+                          "not a budget-lens database")
+    assert junk.read_bytes() == b"not a database"  # nothing written over it
+    assert_one_line_error(run_cli("serve", "--db", str(tmp_path / "no" / "x.sqlite")),
+                          "its folder does not exist")
+    assert_one_line_error(run_cli("serve", "--workers", "0"), "--workers must be at least 1")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert_one_line_error(run_cli("serve", "--data", str(tmp_path / "d"), "--port", str(port)),
+                              f"cannot listen on 127.0.0.1:{port} (Address already in use)")

@@ -229,3 +229,34 @@ def test_folder_view_of_a_batch_database(tmp_path):
         assert c.get("/folder/99999").status_code == 404
     finally:
         c.__exit__(None, None, None)
+
+
+def test_serve_warns_when_shared_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--host", "0.0.0.0",
+                             "--port", str(port), "--data", str(tmp_path / "data")],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first, second = proc.stderr.readline(), proc.stderr.readline()
+        assert "warning: serving on 0.0.0.0" in first and "no login" in first
+        assert f":{port}/" in second
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in rest, rest
