@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, size INTEGER,
     status TEXT NOT NULL, error TEXT, title TEXT, report_type TEXT, pages INTEGER,
     errors INTEGER, warnings INTEGER, infos INTEGER, seconds REAL,
-    run_id INTEGER REFERENCES runs(id), checked_at TEXT NOT NULL, result TEXT
+    run_id INTEGER REFERENCES runs(id), checked_at TEXT NOT NULL, result TEXT,
+    stage TEXT  -- while a check runs: the stage it is at (pipeline.run.STAGES)
 );
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
@@ -64,8 +65,9 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode = WAL")
     db.executescript(SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
-    if "result" not in columns:  # a database written before whole results were kept
-        db.execute("ALTER TABLE documents ADD COLUMN result TEXT")
+    for added in ("result", "stage"):  # a database written before whole results were kept
+        if added not in columns:
+            db.execute(f"ALTER TABLE documents ADD COLUMN {added} TEXT")
     return db
 
 
@@ -103,7 +105,7 @@ def store(db: sqlite3.Connection, run_id: int | None, path: Path, digest: str,
             " report_type = excluded.report_type, pages = excluded.pages,"
             " errors = excluded.errors, warnings = excluded.warnings, infos = excluded.infos,"
             " seconds = excluded.seconds, run_id = COALESCE(excluded.run_id, run_id),"
-            " checked_at = excluded.checked_at, result = excluded.result RETURNING id",
+            " checked_at = excluded.checked_at, result = excluded.result, stage = NULL RETURNING id",
             (str(path), digest, path.stat().st_size, result.status, result.error, result.title,
              result.report_type, result.pages, s.errors, s.warnings, s.infos, round(seconds, 3),
              run_id, now(), result.model_dump_json()),

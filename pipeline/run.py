@@ -84,13 +84,23 @@ RULE_GROUPS = (
 )
 
 
-def check_file(path: Path, extractor: Extractor | None = None) -> CheckRun:
-    """Check one report. An unreadable file becomes a failed result, never an exception."""
+STAGES = {"segment": "读取页面、表格与章节", "extract": "提取说明与绩效材料中的数字",
+          "check": "核对说明与表格"}
+
+
+def check_file(path: Path, extractor: Extractor | None = None,
+               progress: Callable[[str], None] | None = None) -> CheckRun:
+    """Check one report. An unreadable file becomes a failed result, never an exception.
+    `progress` is told each stage (a key of STAGES) as it starts."""
+    step = progress or (lambda stage: None)
+    step("segment")
     try:
         doc = segment(path)
     except PdfError as exc:
         return CheckRun(FileResult(source=str(path), status="failed", error=str(exc)))
+    step("extract")
     claims = (extractor or extract)(doc)
+    step("check")
     findings, checked = check_document(doc, claims)
     result = FileResult(
         source=str(path),

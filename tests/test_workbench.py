@@ -260,3 +260,24 @@ def test_serve_warns_when_shared_and_stops_cleanly_on_ctrl_c(tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 0 and "Traceback" not in rest, rest
+
+
+def test_progress_names_the_stage_a_check_is_at(data):
+    from pipeline.run import STAGES, check_file
+    from pipeline.web.store import Store
+    from pipeline.web.templating import render
+
+    seen: list[str] = []
+    check_file(sample_pdf("001"), progress=seen.append)
+    assert seen == list(STAGES)
+    data.mkdir()
+    store = Store(data / "results.sqlite")
+    path = data / "r.pdf"
+    shutil.copy(sample_pdf("001"), path)
+    doc_id, _ = store.add(path, "0" * 64, store.uploads_run(data))
+    store.set_stage(doc_id, "extract")
+    doc = store.document(doc_id)
+    assert doc.status == "running" and not doc.done
+    assert "检查中（2/3：提取说明与绩效材料中的数字）" in render("_progress.html", d=doc)
+    listing = render("_uploads.html", uploads=[doc], batch_total=1, batch_done=0, waiting=True)
+    assert "2/3" in listing and 'data-waiting="yes"' in listing

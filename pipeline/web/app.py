@@ -329,7 +329,8 @@ def report(request: Request, wb: Bench, doc_id: int) -> HTMLResponse:
 @router.get("/doc/{doc_id}/status")
 def status(wb: Bench, doc_id: int) -> dict[str, Any]:
     doc = get_doc(wb, doc_id)
-    return {"status": doc.status, "error": doc.error, "done": doc.done}
+    return {"status": doc.status, "error": doc.error, "done": doc.done,
+            "progress": render("_progress.html", d=doc)}
 
 
 @router.get("/doc/{doc_id}/page/{number}.png")

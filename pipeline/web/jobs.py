@@ -22,13 +22,15 @@ log = logging.getLogger(__name__)
 
 
 def check_in_worker(db_path: str, doc_id: int, path: str) -> tuple[dict, float]:
-    """Worker: mark the document running, check it; never raises (a failure is a result)."""
+    """Worker: check the document, recording the stage it is at; never raises (a failure is a
+    result)."""
     from pipeline.run import check_file
 
-    Store(Path(db_path)).set_status(doc_id, "running")
+    store = Store(Path(db_path))
     t0 = time.perf_counter()
     try:
-        result = check_file(Path(path)).result
+        result = check_file(Path(path), progress=lambda stage: store.set_stage(doc_id, stage)
+                            ).result
     except Exception as exc:  # a bug on one file must not stop the others
         result = FileResult(source=path, status="failed", error=f"内部错误：{exc!r}")
     return result.model_dump(), time.perf_counter() - t0

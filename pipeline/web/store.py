@@ -55,6 +55,7 @@ class Doc:
     infos: int | None
     checked_at: str
     run_id: int | None
+    stage: str | None = None
     reviewed: int = 0
 
     @property
@@ -76,7 +77,7 @@ class Verdict:
 
 
 DOC_COLUMNS = ("d.id, d.path, d.sha256, d.status, d.error, d.title, d.report_type, d.pages,"
-               " d.errors, d.warnings, d.infos, d.checked_at, d.run_id,"
+               " d.errors, d.warnings, d.infos, d.checked_at, d.run_id, d.stage,"
                " (SELECT COUNT(*) FROM verdicts v WHERE v.sha256 = d.sha256) AS reviewed")
 
 
@@ -131,8 +132,13 @@ class Store:
 
     def set_status(self, doc_id: int, status: str) -> None:
         with self.connect() as db, db:
-            db.execute("UPDATE documents SET status = ?, checked_at = ? WHERE id = ?",
+            db.execute("UPDATE documents SET status = ?, stage = NULL, checked_at = ? WHERE id = ?",
                        (status, now(), doc_id))
+
+    def set_stage(self, doc_id: int, stage: str) -> None:
+        with self.connect() as db, db:
+            db.execute("UPDATE documents SET status = 'running', stage = ? WHERE id = ?",
+                       (stage, doc_id))
 
     def save(self, doc: Doc, result: FileResult, seconds: float) -> None:
         with self.connect() as db:

@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.report import KIND_ZH, SEVERITY_ZH, _num, _where, coverage_lines
+from pipeline.run import STAGES
 from schemas.findings import Finding
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,7 +62,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(SEVERITY_ZH=SEVERITY_ZH, KIND_ZH=KIND_ZH, VERDICT_ZH=VERDICT_ZH,
-                       coverage_lines=coverage_lines, group=group, reason_zh=reason_zh)
+                       coverage_lines=coverage_lines, group=group, reason_zh=reason_zh,
+                       STAGES=STAGES, STAGE_ORDER=list(STAGES))
     env.filters.update(num=lambda v, unit=None: _num(v, unit), where=_where, bbox=_bbox,
                        name=lambda p: Path(p).name)
     return env

@@ -65,7 +65,11 @@
   if (head && ['queued', 'running'].includes(head.dataset.status)) {
     const timer = setInterval(async () => {
       const r = await fetch(`/doc/${head.dataset.doc}/status`, {headers: {'Accept': 'application/json'}});
-      if (r.ok && (await r.json()).done) { clearInterval(timer); location.reload(); }
+      if (!r.ok) return;
+      const state = await r.json();
+      if (state.done) { clearInterval(timer); location.reload(); return; }
+      const shown = document.getElementById('progress');
+      if (shown) shown.innerHTML = state.progress;
     }, 1000);
   }
 
