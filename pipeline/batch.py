@@ -320,16 +320,22 @@ def export_csv(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -
     return n
 
 
-def export_xlsx(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -> int:
+def workbook(title: str, columns: list[str]):  # type: ignore[no-untyped-def]
+    """A workbook whose first sheet has a bold header row; returns it and the sheet."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "问题清单"
-    ws.append(COLUMNS)
+    ws.title = title
+    ws.append(columns)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    return wb, ws
+
+
+def export_xlsx(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -> int:
+    wb, ws = workbook("问题清单", COLUMNS)
     n = 0
     for row in finding_rows(db_path, paths):
         ws.append([*row[:-1], _evidence_text(row[-1])])

@@ -16,6 +16,22 @@ def sample_pdf(sample_id: str) -> Path:
     return next(SAMPLES.glob(f"{sample_id}_*.pdf"))
 
 
+def checked_folder(tmp: Path, sample_ids: tuple[str, ...]) -> tuple[Path, Path]:
+    """A folder of sample reports and one damaged PDF, checked by `batch` into a database."""
+    import shutil
+
+    from pipeline.batch import run_batch
+
+    folder = tmp / "reports"
+    folder.mkdir()
+    for sid in sample_ids:
+        shutil.copy(sample_pdf(sid), folder)
+    (folder / "damaged.pdf").write_bytes(b"%PDF-1.5\n% cut off")
+    db = tmp / "results.sqlite"
+    run_batch(folder, db, progress_out=None)
+    return folder, db
+
+
 _DOCS: dict[str, object] = {}
 
 

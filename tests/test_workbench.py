@@ -13,11 +13,10 @@ import zipfile
 
 import pymupdf
 import pytest
-from conftest import sample_pdf
+from conftest import checked_folder, sample_pdf
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from pipeline.batch import run_batch
 from pipeline.cli import run
 from pipeline.evaluate import LabelFile
 from pipeline.web.app import COOKIE, Settings, create_app, safe_name
@@ -195,13 +194,7 @@ def test_size_limit_and_csrf(data):
 
 
 def test_folder_view_of_a_batch_database(tmp_path):
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    for sid in ("000", "003"):
-        shutil.copy(sample_pdf(sid), folder)
-    (folder / "damaged.pdf").write_bytes(b"%PDF-1.5\ngarbage")
-    db = tmp_path / "results.sqlite"
-    run_batch(folder, db, jobs=1, progress_out=None)
+    folder, db = checked_folder(tmp_path, ("000", "003"))
     con = sqlite3.connect(db)  # a database an older batch wrote: no whole results
     con.execute("UPDATE documents SET result = NULL WHERE path LIKE '%000_%'")
     con.commit()

@@ -14,10 +14,9 @@ import urllib.request
 
 import pymupdf
 import pytest
-from conftest import ROOT, sample_pdf
+from conftest import ROOT, checked_folder, sample_pdf
 from openpyxl import load_workbook
 
-from pipeline.batch import run_batch
 from pipeline.evaluate import LabelFile
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,13 +40,7 @@ def server(tmp_path_factory):
     """A server on a batch database (one folder of reports already checked) with a 2 MB upload
     limit."""
     tmp = tmp_path_factory.mktemp("serve")
-    folder = tmp / "reports"
-    folder.mkdir()
-    for sid in ("001", "002"):
-        shutil.copy(sample_pdf(sid), folder)
-    (folder / "damaged.pdf").write_bytes(b"%PDF-1.5\n% cut off")
-    db = tmp / "results.sqlite"
-    run_batch(folder, db, progress_out=None)
+    folder, db = checked_folder(tmp, ("001", "002"))
     port = free_port()
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--data", str(tmp / "data"),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.batch import workbook
 from pipeline.evaluate import GoldFinding, LabelFile
 from pipeline.report import SEVERITY_ZH, _num, _where, annotate
 from pipeline.web.store import Doc, Verdict
@@ -75,16 +76,9 @@ WIDTHS = (30, 8, 20, 60, 12, 12, 36, 10, 70, 10, 40, 10, 19)
 
 def review_xlsx(items: Iterable[Reviewed]) -> bytes:
     """Every finding of the reports with its verdict (blank when not yet reviewed)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "复核清单"
-    ws.append(COLUMNS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    wb, ws = workbook("复核清单", COLUMNS)
     for item in items:
         for f in item.result.findings:
             v = item.verdicts.get(f.digest())
