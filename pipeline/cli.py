@@ -380,9 +380,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     import socket
     import sqlite3
@@ -403,10 +400,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port} "
                          f"({os.strerror(exc.errno) if exc.errno else exc})"
                          ) from None
-    from pipeline.web.app import Settings, create_app
+    from pipeline.web.app import LOCAL_HOSTS, Settings, create_app
 
     settings = Settings(data, Path(args.db) if args.db else None, workers=args.workers,
-                        max_upload_mb=args.max_upload_mb)
+                        max_upload_mb=args.max_upload_mb, host=args.host)
     try:
         data.mkdir(parents=True, exist_ok=True)
         app = create_app(settings)

@@ -23,7 +23,7 @@ from pipeline.web.app import COOKIE, Settings, create_app, safe_name
 
 
 def client_for(settings: Settings) -> TestClient:
-    client = TestClient(create_app(settings))
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1")
     client.__enter__()  # runs the lifespan: the worker pool starts
     client.get("/")  # the CSRF cookie
     client.headers["X-CSRF-Token"] = client.cookies[COOKIE]
@@ -187,8 +187,11 @@ def test_size_limit_and_csrf(data):
                                                           "Origin": "http://evil.example"})
         assert foreign.status_code == 403
         assert c.post("/upload", files=small, data={"csrf_token": token}).status_code == 200
-        cookie = TestClient(c.app).get("/").headers["set-cookie"].lower()  # a new browser
+        cookie = TestClient(c.app, base_url="http://localhost").get("/").headers[
+            "set-cookie"].lower()  # a new browser
         assert COOKIE in cookie and "samesite=strict" in cookie and "httponly" in cookie
+        # another name pointed at 127.0.0.1 (DNS rebinding) gets nothing
+        assert TestClient(c.app, base_url="http://evil.example").get("/").status_code == 400
     finally:
         c.__exit__(None, None, None)
 
@@ -274,3 +277,25 @@ def test_progress_names_the_stage_a_check_is_at(data):
     assert "检查中（2/3：提取说明与绩效材料中的数字）" in render("_progress.html", d=doc)
     listing = render("_uploads.html", uploads=[doc], batch_total=1, batch_done=0, waiting=True)
     assert "2/3" in listing and 'data-waiting="yes"' in listing
+
+
+def test_labels_zip_keeps_two_reports_of_one_name_apart(tmp_path):
+    from pipeline.web.exports import labels_zip
+    from pipeline.web.store import Doc, Verdict
+    from schemas.findings import Evidence, Finding
+
+    finding = Finding(rule="nar.share", severity="error", message="m", stated=0.0,
+                      evidence=[Evidence(page=14, source="narrative", text="q")])
+    docs = []
+    for i, sub in enumerate(("a", "b"), start=1):
+        (tmp_path / sub).mkdir()
+        path = tmp_path / sub / "report.pdf"
+        shutil.copy(sample_pdf("003"), path)
+        docs.append((Doc(id=i, path=path, sha256=str(i), status="ok", error=None, title="",
+                         report_type="final_accounts", pages=49, errors=1, warnings=0, infos=0,
+                         checked_at="", run_id=1),
+                     {finding.digest(): Verdict("confirmed", "", "张三", "t", finding)}))
+    archive = zipfile.ZipFile(io.BytesIO(labels_zip(docs)))
+    assert sorted(archive.namelist()) == ["report-2.json", "report-2.pdf", "report.json",
+                                          "report.pdf"]
+    assert json.loads(archive.read("report-2.json"))["source"] == "report-2.pdf"

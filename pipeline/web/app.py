@@ -30,6 +30,7 @@ from fastapi.responses import (
     Response,
 )
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.segment.pdf import PdfError, page_sizes, render_page
@@ -39,18 +40,22 @@ from pipeline.web.store import UPLOADS, VERDICTS, Doc, Store
 from pipeline.web.templating import STATIC, VERDICT_ZH, render
 
 COOKIE = "budget_lens_csrf"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 
 
 class Settings:
     def __init__(self, data: Path, db: Path | None = None, workers: int = 1,
-                 max_upload_mb: float = 50) -> None:
+                 max_upload_mb: float = 50, host: str = "127.0.0.1") -> None:
         self.data = data.resolve()
         self.db = (db or self.data / "results.sqlite").resolve()
         self.uploads = self.data / "uploads"
         self.exports = self.data / "exports"
         self.workers = workers
         self.max_upload_mb = max_upload_mb
+        # served on this machine only, pages answer only to its own names: a page of another
+        # site cannot reach them by pointing its own name at 127.0.0.1 (DNS rebinding)
+        self.allowed_hosts = ["127.0.0.1", "localhost", "[::1]"] if host in LOCAL_HOSTS else ["*"]
 
 
 # -- request limits and CSRF -------------------------------------------------------------------
@@ -183,6 +188,7 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url=None)
     app.state.bench = wb
     app.add_middleware(UploadLimit, max_mb=settings.max_upload_mb)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(router)

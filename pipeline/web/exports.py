@@ -21,7 +21,7 @@ def _pages(f: Finding) -> list[int]:
     return sorted({e.page for e in f.evidence})
 
 
-def labels(doc: Doc, verdicts: dict[str, Verdict]) -> LabelFile:
+def labels(doc: Doc, verdicts: dict[str, Verdict], source: str | None = None) -> LabelFile:
     """The report's gold labels from its verdicts: 确认 findings are its problems, 误报 ones are
     kept apart as known false alarms, 待定 ones are left out."""
     chosen = sorted(verdicts.values(), key=lambda v: (_pages(v.snapshot)[:1], v.snapshot.rule))
@@ -38,13 +38,13 @@ def labels(doc: Doc, verdicts: dict[str, Verdict]) -> LabelFile:
             rejected.append({"rule": f.rule, "pages": _pages(f), "stated": f.stated,
                              "message": f.message, "note": v.comment, "reviewer": v.reviewer,
                              "at": v.at})
-    return LabelFile(source=doc.name, labelled_by="Budget Lens 工作台复核（审阅人：" +
+    return LabelFile(source=source or doc.name, labelled_by="Budget Lens 工作台复核（审阅人：" +
                      ("、".join(reviewers) or "无") + "）", report_type=doc.report_type,
                      findings=gold, rejected=rejected)
 
 
-def labels_json(doc: Doc, verdicts: dict[str, Verdict]) -> str:
-    return labels(doc, verdicts).model_dump_json(indent=1, exclude_defaults=True)
+def labels_json(doc: Doc, verdicts: dict[str, Verdict], source: str | None = None) -> str:
+    return labels(doc, verdicts, source).model_dump_json(indent=1, exclude_defaults=True)
 
 
 def labels_zip(items: Iterable[tuple[Doc, dict[str, Verdict]]]) -> bytes:
@@ -54,11 +54,13 @@ def labels_zip(items: Iterable[tuple[Doc, dict[str, Verdict]]]) -> bytes:
     names: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for doc, verdicts in items:
-            if not verdicts or not doc.path.exists() or doc.name in names:
+            if not verdicts or not doc.path.exists():
                 continue
-            names.add(doc.name)
-            zf.write(doc.path, doc.name)
-            zf.writestr(f"{doc.path.stem}.json", labels_json(doc, verdicts))
+            # two reports of one name (in subfolders of a batch) get two names
+            stem = doc.path.stem if doc.name not in names else f"{doc.path.stem}-{doc.id}"
+            names.add(f"{stem}.pdf")
+            zf.write(doc.path, f"{stem}.pdf")
+            zf.writestr(f"{stem}.json", labels_json(doc, verdicts, source=f"{stem}.pdf"))
     return buf.getvalue()
 
 
