@@ -13,7 +13,7 @@ import zipfile
 
 import pymupdf
 import pytest
-from conftest import checked_folder, sample_pdf
+from conftest import ROOT, checked_folder, sample_pdf
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -299,3 +299,13 @@ def test_labels_zip_keeps_two_reports_of_one_name_apart(tmp_path):
     assert sorted(archive.namelist()) == ["report-2.json", "report-2.pdf", "report.json",
                                           "report.pdf"]
     assert json.loads(archive.read("report-2.json"))["source"] == "report-2.pdf"
+
+
+def test_a_rotated_page_is_drawn_as_displayed_in_the_space_of_its_evidence():
+    from pipeline.segment.pdf import page_sizes, render_page
+
+    pdf = ROOT / "corpus" / "jiangsu-renda-2019-yusuan-tables.pdf"  # every page /Rotate 90
+    width, height = page_sizes(pdf)[9]
+    assert width > height  # landscape, as displayed
+    png = pymupdf.Pixmap(render_page(pdf, 10, width=800))
+    assert png.width == 800 and abs(png.height - 800 * height / width) <= 1
