@@ -70,3 +70,19 @@ def test_reason_finding_cites_the_reason_cell():
     found = [f for f in check(ROOT / "samples" / "003_6b8b447dd5f33aed.pdf").result.findings
              if f.rule == "perf.reason"]
     assert found and any(e.value and "执行率低" in e.value and e.bbox for e in found[0].evidence)
+
+
+def test_an_amount_restating_a_table_figure_takes_its_precision():
+    """“因公出国（境）费支出110万元，占18.85%”: 110 restates the 三公 table's 110.00, so the share
+    is 18.82% (110.00 / 584.35), not anything from 109.5 to 110.5."""
+    shares = {f.stated: f for f in findings("jiangsu-jcy-2017-yusuan") if f.rule == "nar.share"}
+    assert 18.85 in shares and shares[18.85].severity == "error"
+    assert abs(shares[18.85].expected - 18.82) < 0.01
+
+
+def test_the_table_a_heading_explains_picks_among_differing_figures():
+    """基本支出 is 12,323.48 in the 收支预算总表 and 12,308.48 in the 财政拨款收支总表; a passage
+    under “一、收支预算总表情况说明” restates the former."""
+    table = [f for f in findings("jiangsu-jcy-2017-yusuan") if f.rule == "nar.table_figure"]
+    assert [(f.stated, f.expected) for f in table] == [(12323.46, 12323.48)]
+    assert table[0].evidence[1].page == 10

@@ -14,6 +14,7 @@ from pipeline.checks import (  # noqa: F401  (registers)
     tables,
 )
 from pipeline.checks.base import RULES, Context
+from pipeline.checks.figures import sharpen
 from pipeline.facts import document_facts
 from schemas.claims import Claims
 from schemas.document import Document
@@ -31,6 +32,7 @@ def check_document(doc: Document, claims: Claims, only: set[str] | None = None
                    ) -> tuple[list[Finding], Coverage]:
     """Findings, and what the checks could and could not compare (narrative figures)."""
     ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
+    sharpen(ctx)  # amounts restating a table figure take its precision
     findings: list[Finding] = []
     seen = set()
     for rule in RULES.values():

@@ -3,6 +3,7 @@ the table cell each restates."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -261,6 +262,35 @@ def _subject_candidates(ctx: Context, sc: SubjectClaim):
     return out
 
 
+def sharpen(ctx: Context) -> int:
+    """A narrative amount that restates its subject's table figure exactly, with the table's
+    zeros dropped (“110万元” for 110.00), is that figure: it is known to the table's precision, not
+    to ±0.5万元, and every rule computing with it (a share, a growth rate) uses that precision.
+    Returns how many amounts were sharpened."""
+    from pipeline.checks.narrative import MONEY, wan
+
+    names = {f.subject for f in ctx.facts if f.subject and not f.blank}
+    n = 0
+    for s in narrative(ctx):
+        for c in s.claims:
+            if c.kind != "amount" or c.unit not in MONEY or CHANGE_WORD_RE.match(norm(c.subject)):
+                continue
+            sc = resolve_subject(c.subject, names)
+            cands = _subject_candidates(ctx, sc) if sc else []
+            if len({round(f.value, 6) for f in cands}) != 1:
+                continue  # no figure, or several: the wording does not say which it restates
+            fact = cands[0]
+            if fact.blank or fact.decimals is None or abs(wan(c) - fact.value) > 1e-9:
+                continue
+            # the fact's precision in the claim's unit: 元 tables are 4 places finer in 万元
+            places = fact.decimals + (4 if fact.unit == "元" else 0) + round(
+                math.log10(MONEY[c.unit]))
+            if places > c.decimals:
+                c.decimals = places
+                n += 1
+    return n
+
+
 def subject_figures(ctx: Context) -> Iterator[Finding]:
     """Narrative amounts naming a table subject, compared with every current-year total of that
     subject: a match with any is agreement; a mismatch is reported only when those facts agree
@@ -293,8 +323,10 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
                 stats.figures_matched += 1
                 continue
             values = {round(f.value, 2) for f in cands}
-            if len(values) > 1:
-                scoped = [f for f in cands if f.kind in _scope_kinds(sentences, i)]
+            for kinds in (_section_kinds(s.section), _scope_kinds(sentences, i)):
+                if len(values) <= 1:
+                    break
+                scoped = [f for f in cands if f.kind in kinds]
                 if scoped and len({round(f.value, 2) for f in scoped}) == 1:
                     cands = scoped
                     values = {round(cands[0].value, 2)}
@@ -325,6 +357,18 @@ SCOPES: tuple[tuple[str, frozenset[str]], ...] = (
     ("收入", frozenset({"bu02", "fa02"})),
     ("支出", frozenset({"bu03", "fa03"})),
 )
+
+
+def _section_kinds(section: str) -> frozenset[str]:
+    """The table a passage's heading explains (一、收支预算总表情况说明 → the 收支总表), nearest
+    heading first."""
+    from pipeline.segment.catalog import kind_from_title
+
+    for title in reversed(section.split(" > ")):
+        kind = kind_from_title(title) if "表" in title else None
+        if kind:
+            return frozenset({kind})
+    return frozenset()
 
 
 def _scope_kinds(sentences, i: int, back: int = 15) -> frozenset[str]:
