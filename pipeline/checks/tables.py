@@ -22,6 +22,7 @@ from pipeline.checks.base import (
     value_right_of,
 )
 from schemas.document import Cell, Row, Table
+from schemas.facts import Fact
 from schemas.findings import Finding
 
 CN = "一二三四五六七八九十"
@@ -269,7 +270,7 @@ def _fig(ctx: Context, kind: str, row_re: str | None, col_re: str | None = None,
     return find_figure(ctx.doc.table(kind), row_re, col_re, nth)
 
 
-@rule("x.totals", "error", "表间一致：01表收入/支出合计与02/03表合计，02表财政拨款收入与04表，04表与05表，05表基本支出与06表。")
+@rule("x.totals", "error", "表间一致：01表收入/支出合计与02/03表合计，02表财政拨款收入与04表，04表与05表，05表基本支出与06表；基本支出相同的两表，人员经费与公用经费的划分也相同。")
 def check_cross_totals(ctx: Context) -> Iterator[Finding]:
     pairs = [
         (("fa01", r"^本年收入合计$", None), ("fa02", r"^合计$", r"本年收入合计"), "本年收入合计"),
@@ -288,6 +289,45 @@ def check_cross_totals(ctx: Context) -> Iterator[Finding]:
     public = _fig(ctx, "fa06", r"^公用经费合计$")
     if basic and personnel and public:
         yield from _sum_check("x.totals", basic, [personnel, public], "合计/基本支出（对06表人员经费与公用经费）")
+    yield from _basic_split(ctx)
+
+
+def _basic_split(ctx: Context) -> Iterator[Finding]:
+    """Two tables whose totals give the same 基本支出 must split it alike into 人员经费 and
+    公用经费 (the 收支总表's 支出总计 against the 基本支出经济分类表's 合计); with different
+    totals (other funds in one of them) the splits are not comparable."""
+    from pipeline.facts import is_total
+
+    splits: dict[str, dict[str, Fact]] = {}
+    for f in ctx.facts:
+        if f.measure in ("人员经费", "公用经费") and is_total(f.subject) and not f.blank \
+                and f.period == "current" and not f.sub_item:
+            splits.setdefault(f.table, {}).setdefault(f.measure, f)
+    pairs = [(t, v["人员经费"], v["公用经费"]) for t, v in splits.items()
+             if "人员经费" in v and "公用经费" in v]
+    tables = {t.id: t for t in ctx.doc.tables}
+    for i, (ta, pa, ua) in enumerate(pairs):
+        for tb, pb, ub in pairs[i + 1:]:
+            total_a, total_b = pa.value + ua.value, pb.value + ub.value
+            tol = sum(f.half_unit for f in (pa, ua, pb, ub))
+            if abs(total_a - total_b) > tol + 1e-9:
+                continue
+            verdict = compare(pa.value, None, pb.value, tol)
+            if verdict.ok:
+                continue
+            a, b = tables[ta], tables[tb]
+            yield finding(
+                "x.totals",
+                f"基本支出{amount(total_a)}在{table_name(a)}中分为人员经费{amount(pa.value)}、"
+                f"公用经费{amount(ua.value)}，在{table_name(b)}中分为人员经费{amount(pb.value)}、"
+                f"公用经费{amount(ub.value)}，两表应一致。",
+                [ev_fact(pa, a), ev_fact(ua, a), ev_fact(pb, b), ev_fact(ub, b)],
+                stated=pa.value,
+                expected=pb.value,
+                unit="万元",
+                section=f"{table_name(a)}与{table_name(b)}",
+                severity=severity_for(verdict, "error"),
+            )
 
 
 @rule("x.fund_tables", "error", "政府性基金/国有资本经营预算表为空时，04表对应列也应为零，反之亦然。")
