@@ -208,10 +208,18 @@ def plant(pdf: Path, page_no: int, printed: str, new: str, dest: Path) -> bool:
         doc.save(dest, garbage=0, deflate=True)
     finally:
         doc.close()
-    check = pymupdf.open(dest)
-    ok = new in check[page_no - 1].get_text().replace("\n", "")
-    check.close()
-    return ok
+    # the change must be the one a reader sees: one fewer `printed` and one more `new` in the
+    # page's text (a glyph drawn off the page or under other text is not a planted figure)
+    with pymupdf.open(pdf) as original, pymupdf.open(dest) as check:
+        before = _counts(original[page_no - 1].get_text(), printed, new)
+        after = _counts(check[page_no - 1].get_text(), printed, new)
+    return after == (before[0] - 1, before[1] + 1)
+
+
+def _counts(text: str, *figures: str) -> tuple[int, ...]:
+    text = text.replace("\n", "")
+    return tuple(len(re.findall(rf"(?<![\d.,]){re.escape(f)}(?![\d.,]*\d)", text))
+                 for f in figures)
 
 
 def changed(printed: str) -> str | None:

@@ -88,3 +88,23 @@ def test_the_table_a_heading_explains_picks_among_differing_figures():
     table = [f for f in findings("jiangsu-jcy-2017-yusuan") if f.rule == "nar.table_figure"]
     assert [(f.stated, f.expected) for f in table] == [(12323.46, 12323.48)]
     assert table[0].evidence[1].page == 10
+
+
+def test_a_row_label_split_by_a_merged_cell_is_still_found():
+    """shgzb-2024's 基本支出决算表 prints 人 | 员经费合计 across the code and name columns: the
+    cross-table check of 基本支出 against 人员经费合计 + 公用经费合计 still finds both figures."""
+    from pipeline.checks.base import Context
+    from pipeline.checks.tables import _fig
+    from pipeline.extract import extract
+    from pipeline.facts import document_facts
+    from pipeline.segment import segment
+
+    doc = segment(ROOT / "corpus" / "shanghai-putuo-shgzb-2024-juesuan.pdf")
+    ctx = Context(doc=doc, claims=extract(doc), facts=document_facts(doc))
+    personnel, public = _fig(ctx, "fa06", r"^人员经费合计$"), _fig(ctx, "fa06", r"^公用经费合计$")
+    basic = _fig(ctx, "fa05", r"^合计$", r"基本支出$")
+    assert (personnel.value, public.value, basic.value) == (95.36, 10.23, 105.58)
+    assert personnel.page == 13 and basic.page == 12
+    # 95.36 + 10.23 = 105.59 against 105.58: rounding, a note and no more
+    assert {f.severity for f in findings("shanghai-putuo-shgzb-2024-juesuan")
+            if f.rule == "x.totals"} <= {"info"}
