@@ -108,3 +108,23 @@ def test_a_row_label_split_by_a_merged_cell_is_still_found():
     # 95.36 + 10.23 = 105.59 against 105.58: rounding, a note and no more
     assert {f.severity for f in findings("shanghai-putuo-shgzb-2024-juesuan")
             if f.rule == "x.totals"} <= {"info"}
+
+
+def test_budget_three_public_table_total_is_checked_when_it_holds_only_three_public_items():
+    """Shanghai's 三公经费和机关运行经费预算表 (one set of columns) is checked like the 决算's
+    fa09; Jiangsu's, whose 合计 also covers 会议费 and 培训费, is not read that way."""
+    from pipeline.checks import check_document
+    from pipeline.checks.tables import _only_three_public
+    from pipeline.extract import extract
+    from pipeline.segment import segment
+
+    doc = segment(ROOT / "corpus" / "shanghai-putuo-zhengfuban-2025-yusuan.pdf")
+    table = doc.table("bu10")
+    assert _only_three_public(table.columns)
+    assert check_document(doc, extract(doc), only={"tbl.fa09"})[0] == []
+    cell = next(c for r in table.data_rows() for c in r.cells if c.value == 867.5)
+    cell.value, cell.text = 869.5, "869.50"
+    found = check_document(doc, extract(doc), only={"tbl.fa09"})[0]
+    assert [(f.stated, f.expected) for f in found] == [(869.5, 867.5)]
+    jiangsu = segment(ROOT / "corpus" / "jiangsu-zhengxie-2019-yusuan-tables.pdf").table("bu10")
+    assert not _only_three_public(jiangsu.columns)

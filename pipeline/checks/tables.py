@@ -185,21 +185,38 @@ def check_fa06(ctx: Context) -> Iterator[Finding]:
     yield from _sum_check("tbl.fa06", public, others, "公用经费合计")
 
 
-@rule("tbl.fa09", "error", "“三公”经费表：合计=因公出国+公务用车小计+公务接待，小计=购置+运行维护（预算数、决算数）。")
+@rule("tbl.fa09", "error", "“三公”经费表（决算与预算）：合计=因公出国+公务用车小计+公务接待，小计=购置+运行维护。")
 def check_fa09(ctx: Context) -> Iterator[Finding]:
-    for kind in ("fa09",):
+    for kind in ("fa09", "bu10"):
         t = ctx.doc.table(kind)
         if t is None or not t.data_rows():
             continue
-        for half in ("预算数", "决算数"):
-            def f(col: str, half: str = half, t: Table = t) -> Figure | None:
-                return find_figure(t, None, rf"^{half}/{col}")
+        halves = [h for h in ("预算数", "决算数") if any(c.startswith(h + "/") for c in t.columns)]
+        if not halves and _only_three_public(t.columns):
+            halves = [""]  # a budget's one set of columns: 合计, 因公出国, 公务接待, 小计 …
+        for half in halves:
+            prefix = rf"^{half}/" if half else r"(^|/)"
+
+            def f(col: str, prefix: str = prefix, t: Table = t) -> Figure | None:
+                return find_figure(t, None, prefix + col)
 
             total, sub = f("合计"), f(r".*小计")
-            parts = [f(r"因公出国"), sub, f(r"公务接待")]
-            yield from _sum_check("tbl.fa09", total, [p for p in parts if p], f"{half}合计")
-            car = [f(r".*公务用车购置费"), f(r".*公务用车运行维护费")]
+            parts = [f(r"因公出国"), sub, f(r".*公务接待")]
+            what = f"{half}合计" if half else "“三公”经费合计"
+            yield from _sum_check("tbl.fa09", total, [p for p in parts if p], what)
+            car = [f(r".*公务用车购置费"), f(r".*公务用车运行维护费")] if half else \
+                [f(r".*购置费$"), f(r".*运行(维护)?费$")]
             yield from _sum_check("tbl.fa09", sub, [p for p in car if p], f"{half}公务用车小计")
+
+
+THREE_PUBLIC_COLUMNS = re.compile(r"合计|因公出国|公务接待|小计|购置费|运行(维护)?费|机关运行经费")
+
+
+def _only_three_public(columns: list[str]) -> bool:
+    """A table of one set of columns whose 合计 can only be the 三公 total: one 合计 and no
+    other spending beside the 三公 items (a 会议费 or 培训费 column makes 合计 their total too)."""
+    leaves = [c.split("/")[-1] for c in columns]
+    return leaves.count("合计") == 1 and all(THREE_PUBLIC_COLUMNS.search(c) for c in leaves if c)
 
 
 @rule("tbl.fa10", "error", "相关信息统计表：政府采购合计=货物+工程+服务；车辆数合计=各类车辆之和。")
