@@ -128,3 +128,19 @@ def test_budget_three_public_table_total_is_checked_when_it_holds_only_three_pub
     assert [(f.stated, f.expected) for f in found] == [(869.5, 867.5)]
     jiangsu = segment(ROOT / "corpus" / "jiangsu-zhengxie-2019-yusuan-tables.pdf").table("bu10")
     assert not _only_three_public(jiangsu.columns)
+
+
+def test_a_total_of_subtotal_groups():
+    """Jiangsu's 收入预算总表 lists groups, each headed by its 小计: 收入总计 = Σ 小计, and each
+    小计 = Σ its items; a changed 收入总计 is found, the printed table passes."""
+    from pipeline.checks import check_document
+    from pipeline.extract import extract
+    from pipeline.segment import segment
+
+    doc = segment(ROOT / "corpus" / "jiangsu-jcy-2017-yusuan.pdf")
+    assert check_document(doc, extract(doc), only={"tbl.hierarchy"})[0] == []
+    total = next(c for r in doc.table("bu02").data_rows() for c in r.cells if c.value == 17996.68)
+    total.value, total.text = 17998.68, "17,998.68"
+    found = check_document(doc, extract(doc), only={"tbl.hierarchy"})[0]
+    assert [(f.stated, f.expected) for f in found] == [(17998.68, 17996.68)]
+    assert "小计" in found[0].message

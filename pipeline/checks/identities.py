@@ -1,6 +1,7 @@
 """Identities read from facts, so they hold in every template and in tables of unknown kind.
 
-- Code hierarchy: 类 = Σ 款, 款 = Σ 项 (and 301 = Σ 301xx), 合计 = Σ 类, per column.
+- Code hierarchy: 类 = Σ 款, 款 = Σ 项 (and 301 = Σ 301xx), 合计 = Σ 类, per column; and
+  in a column of groups, 小计 = Σ its items, 总计 = Σ 小计.
 - Row sums: a 合计 column equals the columns after it up to the next total (其中 columns left
   out), per row.
 
@@ -130,7 +131,33 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
         total = next((f for f in col if not f.code and is_total(f.subject)), None)
         if total is not None and len(tops) >= 2:
             sums.append(_Sum(total, tops, f"{total.subject}/{total.header}"))
+        sums += subtotal_sums(col)
     return sums
+
+
+def subtotal_sums(col: list[Fact]) -> list[_Sum]:
+    """A column of groups, each headed by its 小计 (收入预算总表: 一般公共预算资金 小计, then its
+    items; 其他资金 小计, …): each 小计 against its items up to the next 小计, and the one 总计 or
+    合计 against the 小计s. Items may follow their 小计 or come before it: of the two readings,
+    the one that holds on more groups is taken (the gate then asks most of them to hold)."""
+    subs = [i for i, f in enumerate(col) if f.subject == "小计" and not f.code]
+    totals = [f for f in col if is_total(f.subject) and f.subject != "小计" and not f.code]
+    if len(subs) < 2 or len(totals) != 1:
+        return []
+    readings = []
+    for after in (True, False):
+        groups = []
+        for k, i in enumerate(subs):
+            lo, hi = (i + 1, subs[k + 1] if k + 1 < len(subs) else len(col)) if after else \
+                (subs[k - 1] + 1 if k else 0, i)
+            items = [f for f in col[lo:hi] if not is_total(f.subject)
+                     and not f.subject.startswith("其中") and not f.code]
+            if items:
+                groups.append(_Sum(col[i], items, f"{col[i].subject}/{col[i].header}"))
+        readings.append(groups)
+    groups = max(readings, key=lambda g: sum(s.verdict().ok and not s.total.blank for s in g))
+    total = totals[0]
+    return [*groups, _Sum(total, [col[i] for i in subs], f"{total.subject}/{total.header}")]
 
 
 def row_sums(facts: list[Fact]) -> dict[tuple[int, bool], list[_Sum]]:
@@ -170,7 +197,7 @@ def _best_reading(readings: dict[tuple[int, bool], list[_Sum]]) -> list[list[_Su
     return list(best.values())
 
 
-@rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和。")
+@rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和；分组列示时小计等于组内各项之和，总计等于各小计之和。")
 def check_hierarchy(ctx: Context) -> Iterator[Finding]:
     for facts in _by_table(ctx.facts).values():
         yield from _findings(ctx, "tbl.hierarchy", _gated(hierarchy_sums(facts)))
