@@ -190,6 +190,10 @@ def test_size_limit_and_csrf(data):
         cookie = TestClient(c.app, base_url="http://localhost").get("/").headers[
             "set-cookie"].lower()  # a new browser
         assert COOKIE in cookie and "samesite=strict" in cookie and "httponly" in cookie
+        headers = c.get("/").headers
+        assert "script-src" not in headers["content-security-policy"]  # default-src 'self' only
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
         # another name pointed at 127.0.0.1 (DNS rebinding) gets nothing
         assert TestClient(c.app, base_url="http://evil.example").get("/").status_code == 400
     finally:

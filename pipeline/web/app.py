@@ -112,6 +112,28 @@ class UploadLimit:
             scope, receive, send)
 
 
+SECURITY_HEADERS = [
+    # the pages load only this server's own script, styles and page images; no frames
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
+     b"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
 async def csrf_protect(request: Request) -> None:
     cookie = request.cookies.get(COOKIE, "")
     sent = request.headers.get("x-csrf-token")
@@ -189,6 +211,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.bench = wb
     app.add_middleware(UploadLimit, max_mb=settings.max_upload_mb)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(router)
