@@ -218,6 +218,12 @@ def test_folder_view_of_a_batch_database(tmp_path):
         assert 'id="failures"' in page and "damaged.pdf" in page.split('id="failures"')[1]
         asc = c.get(f"/folder/{run_id}?sort=errors&order=asc").text
         assert asc.index("000_") < asc.index("003_")
+        # a long folder comes in pages, in the order asked for
+        first = c.get(f"/folder/{run_id}?sort=name&order=asc&per_page=2").text
+        second = c.get(f"/folder/{run_id}?sort=name&order=asc&per_page=2&page=2").text
+        assert "第 1 / 2 页" in first and 'rel="next"' in first and "3 份报告" in first
+        assert "000_" in first and "003_" in first and "damaged.pdf</td>" not in first
+        assert "damaged.pdf</td>" in second and 'rel="prev"' in second and "000_" not in second
         old = sqlite3.connect(db).execute(
             "SELECT id FROM documents WHERE path LIKE '%000_%'").fetchone()[0]
         rebuilt = c.get(f"/doc/{old}").text

@@ -308,14 +308,19 @@ async def upload(wb: Bench, files: Annotated[list[UploadFile], File()]) -> JSONR
 
 
 @router.get("/folder/{run_id}", response_class=HTMLResponse)
-def folder(request: Request, wb: Bench, run_id: int, sort: str = "name", order: str = "asc"
-           ) -> HTMLResponse:
+def folder(request: Request, wb: Bench, run_id: int, sort: str = "name", order: str = "asc",
+           page: int = 1, per_page: int = 100) -> HTMLResponse:
     found = wb.store.folder(run_id)
     if found is None:
         raise HTTPException(404, "没有这个文件夹的检查记录")
     docs = wb.store.folder_docs(run_id, sort, order == "desc")
+    per_page = min(max(per_page, 1), 500)
+    pages = max(1, -(-len(docs) // per_page))
+    page = min(max(page, 1), pages)
     return _page(request, "folder.html", run_id=run_id, folder=found[0],
-                 title=UPLOADS if found[1] else found[0], docs=docs, sort=sort, order=order,
+                 title=UPLOADS if found[1] else found[0], sort=sort, order=order,
+                 docs=docs[(page - 1) * per_page: page * per_page], count=len(docs),
+                 page=page, pages=pages, per_page=per_page,
                  failed=[d for d in docs if d.status == "failed"],
                  totals={k: sum(getattr(d, k) or 0 for d in docs)
                          for k in ("errors", "warnings", "infos")})
