@@ -347,15 +347,19 @@ def _basic_split(ctx: Context) -> Iterator[Finding]:
             if verdict.ok:
                 continue
             a, b = tables[ta], tables[tb]
+            # in the unit both tables print (元 tables: 元), else in 万元
+            unit = "元" if pa.unit == pb.unit == "元" else "万元"
+            k = 1e4 if unit == "元" else 1.0
             yield finding(
                 "x.totals",
-                f"基本支出{amount(total_a)}在{table_name(a)}中分为人员经费{amount(pa.value)}、"
-                f"公用经费{amount(ua.value)}，在{table_name(b)}中分为人员经费{amount(pb.value)}、"
-                f"公用经费{amount(ub.value)}，两表应一致。",
+                f"基本支出{amount(total_a * k, unit)}在{table_name(a)}中分为人员经费"
+                f"{amount(pa.value * k, unit)}、公用经费{amount(ua.value * k, unit)}，在"
+                f"{table_name(b)}中分为人员经费{amount(pb.value * k, unit)}、公用经费"
+                f"{amount(ub.value * k, unit)}，两表应一致。",
                 [ev_fact(pa, a), ev_fact(ua, a), ev_fact(pb, b), ev_fact(ub, b)],
-                stated=pa.value,
-                expected=pb.value,
-                unit="万元",
+                stated=round(pa.value * k, 6),
+                expected=round(pb.value * k, 6),
+                unit=unit,
                 section=f"{table_name(a)}与{table_name(b)}",
                 severity=severity_for(verdict, "error"),
             )
