@@ -78,13 +78,15 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def check_one(path: str) -> tuple[str, dict, float]:
-    """Worker: check one file; never raises (a failure is a failed result)."""
+def check_one(path: str, progress: Callable[[str], None] | None = None
+              ) -> tuple[str, dict, float]:
+    """Worker: check one file (telling `progress` each stage); never raises (a failure is a
+    failed result)."""
     from pipeline.run import check_file
 
     t0 = time.perf_counter()
     try:
-        result = check_file(Path(path)).result
+        result = check_file(Path(path), progress=progress).result
     except Exception as exc:  # a bug on one file must not end the batch
         result = FileResult(source=path, status="failed", error=f"internal error: {exc!r}")
     return path, result.model_dump(), time.perf_counter() - t0

@@ -121,17 +121,24 @@ def _text_lines(page_dict: dict) -> list[TextLine]:
     return lines
 
 
+def not_a_pdf(head: bytes) -> str | None:
+    """Why a file whose first 1,024 bytes are `head` is not a PDF, or None."""
+    if not head:
+        return "the file is empty"
+    if b"%PDF" not in head:
+        return "not a PDF file"
+    return None
+
+
 def _open(path: Path) -> pymupdf.Document:
     if not path.exists():
         raise PdfError(f"{path}: no such file")
     if path.is_dir():
         raise PdfError(f"{path}: is a folder, not a PDF file")
     with path.open("rb") as fh:
-        head = fh.read(1024)
-    if not head:
-        raise PdfError(f"{path}: the file is empty")
-    if b"%PDF" not in head:
-        raise PdfError(f"{path}: not a PDF file")
+        reason = not_a_pdf(fh.read(1024))
+    if reason:
+        raise PdfError(f"{path}: {reason}")
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # PyMuPDF raises several types for broken files

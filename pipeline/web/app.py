@@ -33,11 +33,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.segment.pdf import PdfError, page_sizes, render_page
+from pipeline.segment.pdf import PdfError, not_a_pdf, page_sizes, render_page
 from pipeline.web import exports
 from pipeline.web.jobs import Checker
 from pipeline.web.store import UPLOADS, VERDICTS, Doc, Store
-from pipeline.web.templating import STATIC, VERDICT_ZH, render
+from pipeline.web.templating import STATIC, VERDICT_ZH, reason_zh, render
 
 COOKIE = "budget_lens_csrf"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -273,13 +273,9 @@ def uploads(request: Request, wb: Bench, ids: str = "") -> HTMLResponse:
 
 def accept(wb: Workbench, name: str, data: bytes) -> Doc:
     """Keep an uploaded file in the data folder and queue its check; a file that is not a PDF is
-    recorded as failed with its reason, and not kept."""
+    recorded as failed with its reason (the pipeline's, as `batch` records it), and not kept."""
     digest = hashlib.sha256(data).hexdigest()
-    reason = None
-    if not data:
-        reason = "文件为空"
-    elif not name.lower().endswith(".pdf") or b"%PDF" not in data[:1024]:
-        reason = "不是PDF文件：只接受PDF格式的报告"
+    reason = not_a_pdf(data[:1024]) or (None if name.lower().endswith(".pdf") else "not a PDF file")
     folder = wb.settings.uploads / ("refused" if reason else "") / digest[:16]
     path = folder / name
     if reason is None and not path.exists():
@@ -300,7 +296,8 @@ async def upload(wb: Bench, files: Annotated[list[UploadFile], File()]) -> JSONR
     out = []
     for uf in files:
         doc = accept(wb, safe_name(uf.filename), await uf.read())
-        out.append({"id": doc.id, "name": doc.name, "status": doc.status, "error": doc.error})
+        out.append({"id": doc.id, "name": doc.name, "status": doc.status,
+                    "error": doc.error and reason_zh(doc.error, str(doc.path))})
     return JSONResponse({"files": out})
 
 

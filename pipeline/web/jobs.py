@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline.batch import _ignore_sigint
+from pipeline.batch import _ignore_sigint, check_one
 from pipeline.web.store import Doc, Store
 from schemas.findings import FileResult
 
@@ -22,18 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def check_in_worker(db_path: str, doc_id: int, path: str) -> tuple[dict, float]:
-    """Worker: check the document, recording the stage it is at; never raises (a failure is a
-    result)."""
-    from pipeline.run import check_file
-
+    """Worker: `batch`'s check of one file, recording the stage it is at."""
     store = Store(Path(db_path))
-    t0 = time.perf_counter()
-    try:
-        result = check_file(Path(path), progress=lambda stage: store.set_stage(doc_id, stage)
-                            ).result
-    except Exception as exc:  # a bug on one file must not stop the others
-        result = FileResult(source=path, status="failed", error=f"内部错误：{exc!r}")
-    return result.model_dump(), time.perf_counter() - t0
+    _, data, seconds = check_one(path, progress=lambda stage: store.set_stage(doc_id, stage))
+    return data, seconds
 
 
 class Checker:

@@ -87,14 +87,18 @@ def _doc(row: sqlite3.Row) -> Doc:
 
 class Store:
     def __init__(self, db_path: Path) -> None:
+        """Opens (and creates or migrates) the database once; later connections only connect."""
         self.db_path = db_path
-        with self.connect():
-            pass
+        db = open_db(db_path)
+        try:
+            db.executescript(SCHEMA)
+        finally:
+            db.close()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        db = open_db(self.db_path)
-        db.executescript(SCHEMA)
+        db = sqlite3.connect(str(self.db_path), timeout=30)  # WAL mode stays with the file
+        db.execute("PRAGMA foreign_keys = ON")
         db.row_factory = sqlite3.Row
         try:
             yield db

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.report import KIND_ZH, SEVERITY_ZH, _num, _where, coverage_lines
+from pipeline.report import KIND_ZH, SEVERITY_ZH, _group, _num, _where, coverage_lines
 from pipeline.run import STAGES
 from schemas.findings import Finding
 
@@ -17,16 +17,9 @@ VERDICT_ZH = {"confirmed": "确认", "false_alarm": "误报", "pending": "待定
 
 def group(findings: list[Finding]) -> list[tuple[str, int, list[tuple[str, list[Finding]]]]]:
     """Findings by severity (errors first, with their count), then by the section they are
-    about, in report order."""
-    out = []
-    for sev in SEVERITY_ZH:
-        sections: dict[str, list[Finding]] = {}
-        for f in findings:
-            if f.severity == sev:
-                sections.setdefault(f.section or "（全文）", []).append(f)
-        if sections:
-            out.append((sev, sum(map(len, sections.values())), list(sections.items())))
-    return out
+    about, in report order: the text report's grouping."""
+    return [(sev, sum(map(len, sections.values())), list(sections.items()))
+            for sev, sections in _group(findings).items() if sections]
 
 
 # why a file could not be checked, for a reviewer: the pipeline's reasons (English, as the CLI
@@ -35,7 +28,7 @@ REASONS_ZH = (
     ("no such file", "文件不存在"),
     ("is a folder", "这是文件夹，不是PDF文件"),
     ("the file is empty", "文件为空"),
-    ("not a PDF file", "不是PDF文件"),
+    ("not a PDF file", "不是PDF文件：只接受PDF格式的报告"),
     ("damaged or truncated", "PDF文件已损坏或不完整，读不出任何一页"),
     ("damaged and cannot be read", "PDF文件已损坏，无法读取"),
     ("encrypted", "PDF文件已加密（有密码保护），请先解密"),
