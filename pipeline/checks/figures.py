@@ -21,10 +21,12 @@ from pipeline.checks.base import (
     norm,
     rule,
     severity_for,
+    shared,
 )
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import is_total
 from pipeline.numbers import parse_number
+from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
 
 CN = "一二三四五六七八九十"
@@ -262,6 +264,30 @@ def _subject_candidates(ctx: Context, sc: SubjectClaim):
     return out
 
 
+def _named_amounts(ctx: Context) -> list[tuple[int, Sentence, Claim, SubjectClaim]]:
+    """Narrative amounts whose wording names a table subject (index of the sentence among the
+    narrative's, sentence, claim, subject), found once for `sharpen` and `subject_figures`."""
+    from pipeline.checks.narrative import MONEY
+
+    def find() -> Iterator[tuple[int, Sentence, Claim, SubjectClaim]]:
+        # a table printed wholly blank still says each of its items is zero
+        blank_tables = {t for t in {f.table for f in ctx.facts}
+                        if all(f.blank for f in ctx.facts if f.table == t)}
+        names = {f.subject for f in ctx.facts
+                 if f.subject and (not f.blank or f.table in blank_tables)}
+        for i, s in enumerate(narrative(ctx)):
+            for c in s.claims:
+                if c.kind != "amount" or c.unit not in MONEY:
+                    continue
+                if CHANGE_WORD_RE.match(norm(c.subject)):
+                    continue  # 增加基本支出844.15万元: a change, worded verb first
+                sc = resolve_subject(c.subject, names)
+                if sc is not None:
+                    yield i, s, c, sc
+
+    return shared(ctx, "named_amounts", find)
+
+
 def sharpen(ctx: Context) -> int:
     """A narrative amount that restates its subject's table figure exactly, with the table's
     zeros dropped (“110万元” for 110.00), is that figure: it is known to the table's precision, not
@@ -269,25 +295,20 @@ def sharpen(ctx: Context) -> int:
     Returns how many amounts were sharpened."""
     from pipeline.checks.narrative import MONEY, wan
 
-    names = {f.subject for f in ctx.facts if f.subject and not f.blank}
     n = 0
-    for s in narrative(ctx):
-        for c in s.claims:
-            if c.kind != "amount" or c.unit not in MONEY or CHANGE_WORD_RE.match(norm(c.subject)):
-                continue
-            sc = resolve_subject(c.subject, names)
-            cands = _subject_candidates(ctx, sc) if sc else []
-            if len({round(f.value, 6) for f in cands}) != 1:
-                continue  # no figure, or several: the wording does not say which it restates
-            fact = cands[0]
-            if fact.blank or fact.decimals is None or abs(wan(c) - fact.value) > 1e-9:
-                continue
-            # the fact's precision in the claim's unit: 元 tables are 4 places finer in 万元
-            places = fact.decimals + (4 if fact.unit == "元" else 0) + round(
-                math.log10(MONEY[c.unit]))
-            if places > c.decimals:
-                c.decimals = places
-                n += 1
+    for _, _, c, sc in _named_amounts(ctx):
+        cands = _subject_candidates(ctx, sc)
+        if len({round(f.value, 6) for f in cands}) != 1:
+            continue  # no figure, or several: the wording does not say which it restates
+        fact = cands[0]
+        if fact.blank or fact.decimals is None or abs(wan(c) - fact.value) > 1e-9:
+            continue
+        # the fact's precision in the claim's unit: 元 tables are 4 places finer in 万元
+        places = fact.decimals + (4 if fact.unit == "元" else 0) + round(
+            math.log10(MONEY[c.unit]))
+        if places > c.decimals:
+            c.decimals = places
+            n += 1
     return n
 
 
@@ -297,57 +318,45 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
     among themselves (otherwise the wording does not say which one it restates)."""
     from pipeline.checks.narrative import wan
 
-    # a table printed wholly blank still says each of its items is zero
-    blank_tables = {t for t in {f.table for f in ctx.facts}
-                    if all(f.blank for f in ctx.facts if f.table == t)}
-    names = {f.subject for f in ctx.facts if f.subject and (not f.blank or f.table in blank_tables)}
     stats = ctx.coverage
     sentences = narrative(ctx)
-    for i, s in enumerate(sentences):
-        for c in s.claims:
-            if c.kind != "amount" or c.unit not in ("万元", "元", "亿元"):
-                continue
-            if CHANGE_WORD_RE.match(norm(c.subject)):
-                continue  # 增加基本支出844.15万元: a change, worded verb first
-            sc = resolve_subject(c.subject, names)
-            if sc is None:
-                continue
-            cands = _subject_candidates(ctx, sc)
-            if not cands:
-                stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}")
-                continue
-            stats.figures += 1
-            value = wan(c)
-            verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
-            if any(v.ok for v in verdicts):
-                stats.figures_matched += 1
-                continue
-            values = {round(f.value, 2) for f in cands}
-            for kinds in (_section_kinds(s.section), _scope_kinds(sentences, i)):
-                if len(values) <= 1:
-                    break
-                scoped = [f for f in cands if f.kind in kinds]
-                if scoped and len({round(f.value, 2) for f in scoped}) == 1:
-                    cands = scoped
-                    values = {round(cands[0].value, 2)}
-                    verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
-            if len(values) > 1:
-                stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}（多处表数不同）")
-                continue
-            fact = cands[0]
-            v = verdicts[0]
-            yield finding(
-                "nar.table_figure",
-                f"情况说明所述“{sc.name}”为{c.text}，表中为{amount(fact.value)}"
-                f"（{fact.code or ''}{fact.subject}，{fact.header or fact.measure}）。",
-                [ev_sentence(s, c), ev_fact(fact, next(t for t in ctx.doc.tables
-                                                       if t.id == fact.table))],
-                stated=c.value,
-                expected=round(fact.value * (1e4 if c.unit == "元" else 1.0), 6),
-                unit=c.unit,
-                section=s.section,
-                severity=severity_for(v, "error"),
-            )
+    for i, s, c, sc in _named_amounts(ctx):
+        cands = _subject_candidates(ctx, sc)
+        if not cands:
+            stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}")
+            continue
+        stats.figures += 1
+        value = wan(c)
+        verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
+        if any(v.ok for v in verdicts):
+            stats.figures_matched += 1
+            continue
+        values = {round(f.value, 2) for f in cands}
+        for kinds in (_section_kinds(s.section), _scope_kinds(sentences, i)):
+            if len(values) <= 1:
+                break
+            scoped = [f for f in cands if f.kind in kinds]
+            if scoped and len({round(f.value, 2) for f in scoped}) == 1:
+                cands = scoped
+                values = {round(cands[0].value, 2)}
+                verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
+        if len(values) > 1:
+            stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}（多处表数不同）")
+            continue
+        fact = cands[0]
+        v = verdicts[0]
+        yield finding(
+            "nar.table_figure",
+            f"情况说明所述“{sc.name}”为{c.text}，表中为{amount(fact.value)}"
+            f"（{fact.code or ''}{fact.subject}，{fact.header or fact.measure}）。",
+            [ev_sentence(s, c), ev_fact(fact, next(t for t in ctx.doc.tables
+                                                   if t.id == fact.table))],
+            stated=c.value,
+            expected=round(fact.value * (1e4 if c.unit == "元" else 1.0), 6),
+            unit=c.unit,
+            section=s.section,
+            severity=severity_for(v, "error"),
+        )
 
 
 # the funds a passage is about, from its nearest words, and the tables that hold them

@@ -38,8 +38,10 @@ NOT_NARRATIVE_RE = re.compile(
 
 
 def narrative(ctx: Context) -> list[Sentence]:
-    """Sentences of the explanatory part (情况说明), where figures restate the tables."""
-    return [s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)]
+    """Sentences of the explanatory part (情况说明), where figures restate the tables (picked once
+    per document: most rules read them)."""
+    return shared(ctx, "narrative", lambda: (
+        s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)))
 
 
 def wan(claim: Claim) -> float:
