@@ -91,8 +91,9 @@ def test_the_table_a_heading_explains_picks_among_differing_figures():
 
 
 def test_a_row_label_split_by_a_merged_cell_is_still_found():
-    """shgzb-2024's 基本支出决算表 prints 人 | 员经费合计 across the code and name columns: the
-    cross-table check of 基本支出 against 人员经费合计 + 公用经费合计 still finds both figures."""
+    """shgzb-2024's 基本支出决算表 prints 人 | 员经费合计 across the code and name columns (and its
+    支出决算表 合 | 计): a row label is read across the cells a merged cell was split into, so the
+    cross-table check of 基本支出 against 人员经费合计 + 公用经费合计 finds all three figures."""
     from pipeline.checks.base import Context
     from pipeline.checks.tables import _fig
     from pipeline.extract import extract
@@ -105,6 +106,7 @@ def test_a_row_label_split_by_a_merged_cell_is_still_found():
     basic = _fig(ctx, "fa05", r"^合计$", r"基本支出$")
     assert (personnel.value, public.value, basic.value) == (95.36, 10.23, 105.58)
     assert personnel.page == 13 and basic.page == 12
+    assert (personnel.label, basic.label) == ("人员经费合计", "合计")  # joined: 人 | 员经费合计, 合 | 计
     # 95.36 + 10.23 = 105.59 against 105.58: rounding, a note and no more
     assert {f.severity for f in findings("shanghai-putuo-shgzb-2024-juesuan")
             if f.rule == "x.totals"} <= {"info"}

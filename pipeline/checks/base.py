@@ -147,9 +147,10 @@ def column_index(table: Table, col_re: str) -> int | None:
     return None
 
 
-def value_right_of(table: Table, row: Row, i: int) -> Figure | None:
-    """The first value right of the label at i; a blank before the next label means zero."""
-    label = row.cells[i].text
+def value_right_of(table: Table, row: Row, i: int, label: str | None = None) -> Figure | None:
+    """The first value right of the label at i (named `label`, by default the cell's text); a
+    blank before the next label means zero."""
+    label = row.cells[i].text if label is None else label
     first_blank = None
     for k in range(i + 1, len(row.cells)):
         c = row.cells[k]
@@ -190,15 +191,26 @@ def find_figure(
         return _in_column(table, rows[0], "", col_re) if rows and col_re else None
     seen = 0
     for row in rows:
-        for i, cell in enumerate(row.cells):
-            if cell.role not in ("label", "text", "code") or not re.search(row_re, norm(cell.text)):
+        before = ""  # the label text of the cells just left of this one: 合 | 计, 人 | 员经费合计
+        for i, cell in enumerate(row.cells):  # in a merged cell split at a column's ruling
+            if cell.role not in ("label", "text", "code"):
+                before = ""
+                continue
+            text = norm(cell.text)
+            joined = before + text if cell.role != "code" else text
+            before = joined if cell.role != "code" else ""
+            if re.search(row_re, text):
+                label = cell.text
+            elif re.search(row_re, joined):
+                label = joined
+            else:
                 continue
             if seen < nth:
                 seen += 1
                 continue
             if col_re:
-                return _in_column(table, row, cell.text, col_re)
-            return value_right_of(table, row, i)
+                return _in_column(table, row, label, col_re)
+            return value_right_of(table, row, i, label)
     return None
 
 

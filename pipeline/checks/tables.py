@@ -284,21 +284,7 @@ def check_empty_statement(ctx: Context) -> Iterator[Finding]:
 
 
 def _fig(ctx: Context, kind: str, row_re: str | None, col_re: str | None = None, nth: int = 0):
-    """A figure by row label and column heading; when the printed row does not give the label
-    whole (人 | 员经费合计 split by a merged cell), the table's facts, whose subjects are joined."""
-    table = ctx.doc.table(kind)
-    found = find_figure(table, row_re, col_re, nth)
-    if found is not None or table is None or row_re is None:
-        return found
-    facts = [f for f in ctx.facts if f.table == table.id and f.period == "current"
-             and not f.sub_item and not f.blank and f.decimals is not None
-             and re.search(row_re, f.subject) and (col_re is None or re.search(col_re, f.header))]
-    if len(facts) <= nth:
-        return None
-    f = facts[nth]
-    return Figure(value=f.value * (1e4 if f.unit == "元" else 1.0), decimals=f.decimals,
-                  text=f.text, page=f.page, bbox=f.bbox, label=f.subject,
-                  column=f.header.split("/")[-1], table=table)
+    return find_figure(ctx.doc.table(kind), row_re, col_re, nth)
 
 
 @rule("x.totals", "error", "表间一致：01表收入/支出合计与02/03表合计，02表财政拨款收入与04表，04表与05表，05表基本支出与06表；基本支出相同的两表，人员经费与公用经费的划分也相同。")
@@ -385,8 +371,6 @@ def check_fund_tables(ctx: Context) -> Iterator[Finding]:
                 unit="万元",
                 section=table_name(t),
             )
-
-
     yield from _budget_fund_tables(ctx)
 
 
