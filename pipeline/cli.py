@@ -243,9 +243,12 @@ def default_labels() -> Path:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from pipeline.checks.base import RULES
     from pipeline.evaluate import LabelError, evaluate
     from pipeline.run import check_file
 
+    if args.scale:
+        return _scale(args)
     root = Path(__file__).resolve().parent.parent
     labels = Path(args.labels) if args.labels else default_labels()
     if not labels.is_dir():
@@ -266,13 +269,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
         def checker(p: Path):
             return check_file(p).result
     try:
-        result = evaluate(labels, root / "samples", checker, select)
+        result = evaluate(labels, root / "samples", checker, select, rules=list(RULES))
     except (FileNotFoundError, LabelError) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
         _write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1), None)
     else:
         _write(result.as_text(), None)
+    return EXIT_OK
+
+
+def _scale(args: argparse.Namespace) -> int:
+    from pipeline.batch import find_pdfs
+    from pipeline.scale import measure
+
+    folder = Path(args.scale)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    pdfs = find_pdfs(folder)
+    if not pdfs:
+        raise UsageError(f"{folder}: no PDFs found")
+    result = measure(pdfs, args.jobs)
+    _write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1) if args.format == "json"
+           else result.as_text(), None)
     return EXIT_OK
 
 
@@ -496,6 +517,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="off: the rule-based extractor; replay: LLM answers from cassettes/")
     e.add_argument("--labels", help="folder of label files (default: the bundled eval/labels)")
     e.add_argument("--format", choices=["text", "json"], default="text")
+    e.add_argument("--scale", metavar="DIR", help="no labels: check every PDF under DIR and print "
+                   "error findings per report (mean, 90th percentile, worst three), reports with "
+                   "no table recognised, tables not understood, failures and seconds per report")
+    e.add_argument("--jobs", "-j", type=int, default=2, help="--scale: worker processes (default 2)")
     e.set_defaults(func=cmd_eval)
 
     a = sub.add_parser("ask", help="answer questions about one report, with page citations")

@@ -65,6 +65,17 @@ class TableSeen(_Model):
     facts: int = Field(default=0, description="How many facts the table gave.")
 
 
+class TableUnread(_Model):
+    """A table read but not understood: its own arithmetic did not confirm any reading of it, so
+    no identity is checked in it and none of its figures is reported as wrong."""
+
+    id: str
+    kind: str
+    name: str
+    pages: list[int]
+    reason: str = Field(description="Why, in Chinese: which identity failed on how many rows.")
+
+
 class Coverage(_Model):
     """What was checked and what could not be: a report without findings is only as good as this."""
 
@@ -72,6 +83,11 @@ class Coverage(_Model):
     unrecognised: list[TableSeen] = Field(
         default_factory=list, description="Tables whose kind is unknown (their facts still count)."
     )
+    not_understood: list[TableUnread] = Field(
+        default_factory=list, description="Tables read but not understood (never findings).")
+    withheld: list[str] = Field(
+        default_factory=list, description="Rules whose findings in this report were too many to "
+        "be believed (a misreading, not the report), with how many were withheld.")
     facts: int = 0
     figures: int = Field(default=0, description="Narrative amounts that name a table subject.")
     figures_matched: int = Field(default=0, description="Of those, found among the facts.")
