@@ -269,7 +269,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         def checker(p: Path):
             return check_file(p).result
     try:
-        result = evaluate(labels, root / "samples", checker, select, rules=list(RULES))
+        result = evaluate(labels, root / "samples", checker, select, rules=list(RULES),
+                          skip_unseen=args.skip_unseen)
     except (FileNotFoundError, LabelError) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
@@ -521,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "error findings per report (mean, 90th percentile, worst three), reports with "
                    "no table recognised, tables not understood, failures and seconds per report")
     e.add_argument("--jobs", "-j", type=int, default=2, help="--scale: worker processes (default 2)")
+    e.add_argument("--skip-unseen", action="store_true", help="leave out the reports kept unread "
+                   "(holdout labels) while rules are being changed")
     e.set_defaults(func=cmd_eval)
 
     a = sub.add_parser("ask", help="answer questions about one report, with page citations")

@@ -26,13 +26,15 @@ from pipeline.checks.base import (
     rule,
     severity_for,
     shared,
+    table_name,
 )
 from pipeline.facts import CANONICAL, is_total
+from pipeline.readings import MIN_ROWS, adds_up, column_models, rows_of
 from schemas.facts import Fact
-from schemas.findings import Finding
+from schemas.findings import Finding, TableUnread
 
-MIN_HOLDING = 1  # an identity must hold elsewhere in the table before a miss counts
-MAJORITY = 0.5
+CONFIRM = 0.9  # share of an identity's independent sums that must hold in a table
+SMALL = 10  # sums in a table few enough that one independent slip is local
 GENERIC = ("金额", "预算数", "决算数", "合计")  # measures that name no part of a total
 NOT_ADDENDS = ("其中", "上年结转", "结转下年", "年初预算", "调整预算")
 
@@ -63,20 +65,57 @@ def _to_printed(f: Fact, value: float) -> float:
     return value * 1e4 if f.unit == "元" else value
 
 
-def _gated(sums: list[_Sum]) -> list[_Sum]:
-    """The sums that fail, when the identity holds on most of them; none otherwise."""
+def _clusters(failing: list[_Sum]) -> int:
+    """Independent violations: one wrong figure fails its 款, its 类 and the 合计 by the same
+    difference, so failures that differ by the same amount count once."""
+    diffs: list[float] = []
+    for s in failing:
+        d = abs(s.total.value - s.expected)
+        tol = s.total.half_unit + sum(p.half_unit for p in s.parts) + 1e-9
+        if not any(abs(d - x) <= tol for x in diffs):
+            diffs.append(d)
+    return len(diffs)
+
+
+@dataclass
+class Gate:
+    """An identity over one table: the sums that fail, and whether the reading is confirmed."""
+
+    failing: list[_Sum]
+    holding: int
+    clusters: int
+    live: int
+
+    @property
+    def confirmed(self) -> bool:
+        if self.holding < 2:
+            return False
+        if self.clusters <= 1 and self.holding + self.clusters <= SMALL:
+            return True  # a small table: one slip (and what it carries up) is local
+        return self.holding >= CONFIRM * (self.holding + self.clusters)
+
+    @property
+    def reason(self) -> str:
+        return f"仅{self.holding}/{self.live}处成立"
+
+
+def gate(sums: list[_Sum]) -> Gate:
+    """The sums of one identity over one table that fail, with the evidence for the reading."""
     live = [s for s in sums if not (s.total.blank and all(p.blank for p in s.parts))]
-    if not live:
-        return []
     failing = [s for s in live if not s.verdict().ok]
-    holding = len(live) - len(failing)
-    if len(live) <= 2 and all(s.total.measure == "合计" and all(
-            p.measure in CANONICAL and p.measure not in GENERIC and p.kind != "unknown"
-            for p in s.parts) for s in live):
-        return failing  # one row of a standard table read into canonical columns (合计 = 基本 + 项目)
-    if holding < MIN_HOLDING or holding < MAJORITY * len(live):
+    return Gate(failing, len(live) - len(failing), _clusters(failing), len(live))
+
+
+def _gated(sums: list[_Sum]) -> list[_Sum]:
+    """The sums that fail, when the identity is confirmed on the table; none otherwise."""
+    g = gate(sums)
+    if not g.live:
         return []
-    return failing
+    if g.live <= 2 and all(s.total.measure == "合计" and all(
+            p.measure in CANONICAL and p.measure not in GENERIC and p.kind != "unknown"
+            for p in s.parts) for s in g.failing + [x for x in sums if x not in g.failing]):
+        return g.failing  # one row of a standard table read into canonical columns (合计 = 基本 + 项目)
+    return g.failing if g.confirmed else []
 
 
 def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Finding]:
@@ -197,17 +236,85 @@ def _best_reading(readings: dict[tuple[int, bool], list[_Sum]]) -> list[list[_Su
     return list(best.values())
 
 
+def model_sums(facts: list[Fact]) -> tuple[list[_Sum], int, bool]:
+    """Row sums under the column models the table's arithmetic confirms (pipeline.readings):
+    the failing sums (rows that fail every best model of their total column), how many rows the
+    models explain, and whether any model was confirmed."""
+    failing: list[_Sum] = []
+    explained = 0
+    models = column_models(facts)
+    rows = rows_of(facts)
+    for tied in models:
+        first = tied[0]
+        explained += first.holding
+        for row in rows[first.panel]:
+            if any(adds_up(row, m.total, m.parts) is not False for m in tied):
+                continue
+            total = row[first.total]
+            parts = [row[p] for p in first.parts if p in row]
+            label = " ".join(x for x in (total.code or "", total.subject) if x)
+            failing.append(_Sum(total, parts, f"{label}/{total.header}"))
+    return failing, explained, bool(models)
+
+
+@dataclass
+class TableCheck:
+    """The identities of one table as read: what fails, or why the table is not understood."""
+
+    table: str
+    hierarchy: list[_Sum]
+    rows: list[_Sum]
+    reason: str = ""
+
+
+def table_checks(ctx: Context) -> list[TableCheck]:
+    """Every table's identities, once per document. A table whose failures are not local (more
+    than BUDGET independent slips) is read but not understood: recorded in coverage, no finding."""
+    return shared(ctx, "table_checks", lambda: _table_checks(ctx))
+
+
+BUDGET = 2  # independent violations one table may show before its reading is doubted
+
+
+def _table_checks(ctx: Context) -> Iterator[TableCheck]:
+    tables = {t.id: t for t in ctx.doc.tables}
+    for tid, facts in _by_table(ctx.facts).items():
+        reasons = []
+        h = gate(hierarchy_sums(facts))
+        hier = _gated(hierarchy_sums(facts))
+        if h.failing and not h.confirmed and h.live >= 3:
+            reasons.append(f"科目层级（类=Σ款、款=Σ项）{h.reason}")
+        live = max((len(r) for r in rows_of(facts).values()), default=0)
+        if live >= MIN_ROWS:
+            rows, explained, confirmed = model_sums(facts)
+            header = gate([s for v in _best_reading(row_sums(facts)) for s in v])
+            if not confirmed and header.failing and not header.confirmed:
+                reasons.append(f"行合计（合计=各分列之和）按表头读法{header.reason}，"
+                               "其他列的组合也不成立")
+        else:
+            rows = [s for v in _best_reading(row_sums(facts)) for s in _gated(v)]
+        slips = _clusters(hier) + _clusters(rows)
+        if slips > BUDGET:
+            reasons.append(f"有{slips}处互不相关的不平衡，多半是表格读错而非报告有误")
+        if reasons:
+            t = tables[tid]
+            ctx.coverage.not_understood.append(TableUnread(
+                id=t.id, kind=t.kind, name=table_name(t), pages=t.pages, reason="；".join(reasons)))
+            yield TableCheck(tid, [], [], "；".join(reasons))
+        else:
+            yield TableCheck(tid, hier, rows)
+
+
 @rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和；分组列示时小计等于组内各项之和，总计等于各小计之和。")
 def check_hierarchy(ctx: Context) -> Iterator[Finding]:
-    for facts in _by_table(ctx.facts).values():
-        yield from _findings(ctx, "tbl.hierarchy", _gated(hierarchy_sums(facts)))
+    for tc in table_checks(ctx):
+        yield from _findings(ctx, "tbl.hierarchy", tc.hierarchy)
 
 
-@rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）。")
+@rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）；哪些列相加由表格各行的算术确认。")
 def check_row_sums(ctx: Context) -> Iterator[Finding]:
-    for facts in _by_table(ctx.facts).values():
-        for sums in _best_reading(row_sums(facts)):
-            yield from _findings(ctx, "tbl.row_sum", _gated(sums))
+    for tc in table_checks(ctx):
+        yield from _findings(ctx, "tbl.row_sum", tc.rows)
 
 
 # -- across tables ----------------------------------------------------------------------------

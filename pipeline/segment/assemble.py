@@ -110,6 +110,27 @@ def _page_furniture(pages: list[tuple[PageLayout, list[tuple[int, TextLine]]]]) 
     return found
 
 
+def _caption_key(caption: list[str]) -> tuple[str, ...]:
+    """A caption without its unit line and page marks: what a repeated title repeats."""
+    out = []
+    for line in caption:
+        t = re.sub(r"\s+", "", line)
+        t = re.sub(r"(金额)?单位[:：]?(万元|元|千元)$", "", t)
+        if t and not re.fullmatch(r"[-—－\d第页/共]+", t):
+            out.append(t)
+    return tuple(out)
+
+
+def _same_caption(a: list[str], b: list[str]) -> bool:
+    """Two captions that name one table: the same title (and 部门 line), printed again on the
+    page that continues it."""
+    ka, kb = _caption_key(a), _caption_key(b)
+    titles = [t for t in ka if catalogue_title(t) or CODE_RE.search(t)]
+    # a 绩效 table is one project's: the next page's table of the same title is another project
+    return bool(kb) and ka == kb and bool(titles) and not any(
+        (kind_from_title(t) or "").startswith("perf") for t in titles)
+
+
 class _Assembler:
     """Walks the pages top to bottom, sorting lines into TOC, captions, notes and narrative."""
 
@@ -125,6 +146,7 @@ class _Assembler:
         self.notes_open: RawTable | None = None
         self.title_lines: list[str] = []
         self.right_edges: dict[int, float] = {}
+        self.grid_page = 0  # the page of the last grid seen
 
     def run(self) -> None:
         pages = [(page, find_grids(page)) for page in self.pages]
@@ -211,6 +233,8 @@ class _Assembler:
 
     # -- grids ---------------------------------------------------------------------------
     def _grid(self, grid: Grid, first_on_page: bool, page: PageLayout) -> None:
+        first_grid = self.grid_page != grid.page
+        self.grid_page = grid.page
         inner_caption = self._peel_caption(grid, page)
         if self.in_toc or self._is_toc_grid(grid):
             for row in grid.rows:
@@ -242,7 +266,11 @@ class _Assembler:
         else:
             caption = self._take_caption() + inner_caption
             self._flush_pending()
-            self.raw_tables.append(RawTable(grids=[grid], caption=caption))
+            if prev is not None and prev.grids[-1].page == grid.page - 1 and first_grid and \
+                    _same_caption(prev.caption, caption):
+                self._continue(prev, grid)  # the title and header repeated on the next page
+            else:
+                self.raw_tables.append(RawTable(grids=[grid], caption=caption))
         self.last_was_grid = True
         self.notes_open = self.raw_tables[-1]
 

@@ -1,0 +1,124 @@
+"""A table's reading is a hypothesis that the table's own arithmetic must confirm.
+
+The header of an unfamiliar layout says which columns exist, not reliably which column is the
+total of which others: `合计 | 基本支出(小计, 人员经费, 公用经费) | 项目支出(其中: 扣除基建…)` prints
+two totals, a 其中 column that is no addend and merged header cells that wrap anywhere. So the
+reader proposes column models — "column t is the sum of columns S" — and scores each by the rows
+it makes add up within rounding. A model is kept only when it explains the table: it holds on at
+least CONFIRM of the rows where its figures are printed, on at least MIN_ROWS of them, and every
+column it adds is non-zero on a row where it holds. This needs no knowledge of the province.
+
+Between models that explain the same rows equally well (a 项目支出 column and its 扣除基建 其中
+column are equal on every row) none is preferred: a row is a violation only when it fails all of
+them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+from schemas.facts import Fact
+
+CONFIRM = 0.9  # share of a model's rows that must add up
+MIN_ROWS = 3  # rows a model must explain before it counts as confirmed
+SMALL = 10  # rows few enough that one failing row is a slip, not a misreading
+MAX_PARTS = 6  # parts of one sum, at most
+WINDOW = 9  # columns after a total that may be its parts
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ColumnModel:
+    """Column `total` (index in the table) is the sum of columns `parts`, in one panel."""
+
+    panel: int
+    total: int
+    parts: tuple[int, ...]
+    holding: int  # rows where it adds up
+    live: int  # rows where any of its figures is printed
+
+
+Row = dict[int, Fact]
+
+
+def rows_of(facts: list[Fact]) -> dict[int, list[Row]]:
+    """Per panel, each row's current figures by column."""
+    rows: dict[tuple[int, int], Row] = defaultdict(dict)
+    for f in facts:
+        rows[(f.panel, f.row)].setdefault(f.column, f)
+    out: dict[int, list[Row]] = defaultdict(list)
+    for (panel, _), row in sorted(rows.items()):
+        out[panel].append(row)
+    return out
+
+
+def adds_up(row: Row, total: int, parts: tuple[int, ...]) -> bool | None:
+    """Does this row satisfy `total` = Σ `parts` within rounding? None: nothing printed there."""
+    t = row.get(total)
+    ps = [row.get(p) for p in parts]
+    if t is None or all(p is None for p in ps):
+        return None
+    cells = [t, *[p for p in ps if p is not None]]
+    if all(c.blank or abs(c.value) < EPS for c in cells):
+        return None
+    got = sum(p.value for p in ps if p is not None)
+    tol = t.half_unit + sum(p.half_unit for p in ps if p is not None)
+    return abs(t.value - got) <= tol + EPS
+
+
+def _nonzero(row: Row, column: int) -> bool:
+    f = row.get(column)
+    return f is not None and not f.blank and abs(f.value) > EPS
+
+
+def column_models(facts: list[Fact]) -> list[list[ColumnModel]]:
+    """The confirmed column models of one table: per total column, the best-scoring models (all
+    of them when several tie)."""
+    out: list[list[ColumnModel]] = []
+    for panel, rows in rows_of(facts).items():
+        columns = sorted({c for r in rows for c in r if any(_nonzero(x, c) for x in rows)})
+        for i, t in enumerate(columns):
+            t_rows = [r for r in rows if _nonzero(r, t)]
+            if len(t_rows) < MIN_ROWS:
+                continue
+            # a part never exceeds its total (amounts are not negative in these tables)
+            after = [c for c in columns[i + 1: i + 1 + WINDOW] if sum(
+                r[c].value <= r[t].value + r[t].half_unit + EPS for r in t_rows if c in r
+            ) >= CONFIRM * sum(c in r for r in t_rows)]
+            best: list[ColumnModel] = []
+            for size in range(2, min(MAX_PARTS, len(after)) + 1):
+                for parts in combinations(after, size):
+                    if parts[0] not in after[:2]:
+                        continue
+                    model = _score(rows, panel, t, parts)
+                    if model is None:
+                        continue
+                    rank = (model.holding, model.holding - model.live)
+                    top = (best[0].holding, best[0].holding - best[0].live) if best else None
+                    if top is None or rank > top:
+                        best = [model]
+                    elif rank == top:
+                        best.append(model)
+            if best:
+                out.append(best)
+    return out
+
+
+def _score(rows: list[Row], panel: int, total: int, parts: tuple[int, ...]) -> ColumnModel | None:
+    holding = live = 0
+    used: set[int] = set()
+    for r in rows:
+        ok = adds_up(r, total, parts)
+        if ok is None:
+            continue
+        live += 1
+        if ok:
+            holding += 1
+            used.update(p for p in parts if _nonzero(r, p))
+    if holding < MIN_ROWS or len(used) < len(parts):
+        return None
+    if holding < CONFIRM * live and not (live - holding == 1 and live <= SMALL):
+        return None
+    return ColumnModel(panel, total, parts, holding, live)
