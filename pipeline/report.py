@@ -57,6 +57,11 @@ def coverage_lines(r: FileResult) -> list[str]:
     if c.unrecognised:
         lines.append("未识别类型的表格 {} 张（其数据仍参与合计与科目层级核对）：{}".format(
             len(c.unrecognised), "、".join(f"第{t.pages[0]}页" for t in c.unrecognised)))
+    if c.not_understood:
+        lines.append("读取但未能理解的表格 {} 张（表内算术未能确认读法，不据以报告问题）：{}".format(
+            len(c.not_understood), "；".join(
+                f"{t.name}（第{t.pages[0]}页）：{t.reason}" for t in c.not_understood)))
+    lines += [f"未报告：{x}" for x in c.withheld]
     lines.append(f"表格数据 {c.facts} 项；说明中指向表格科目的金额 {c.figures} 处，"
                  f"与表格核对一致 {c.figures_matched} 处，"
                  f"未找到对应表格数据 {len(c.figures_unmatched)} 处")

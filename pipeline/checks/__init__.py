@@ -45,6 +45,27 @@ def check_document(doc: Document, claims: Claims, only: set[str] | None = None
                     findings.append(f)
         except Exception:  # a broken rule must not sink the whole report
             log.exception("rule %s failed on %s", rule.id, doc.source)
+    findings = plausible(findings, ctx.coverage)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], min((e.page for e in f.evidence),
                                                                  default=0), f.rule))
     return findings, ctx.coverage
+
+
+PER_RULE = 3  # findings of one table or cross-table rule a published report plausibly holds
+COUNTED = ("tbl.", "x.")  # rules over tables, where many findings mean a misreading
+
+
+def plausible(findings: list[Finding], coverage: Coverage) -> list[Finding]:
+    """The report's plausibility budget: a published report rarely holds more than one or two
+    real contradictions, so a table or cross-table rule that fires more than PER_RULE times in
+    one report has misread it. Its findings are withheld and the coverage says so; narrative
+    rules are left alone (each of their findings quotes its own sentence)."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        if f.severity != "info" and f.rule.startswith(COUNTED):
+            counts[f.rule] = counts.get(f.rule, 0) + 1
+    over = {r for r, n in counts.items() if n > PER_RULE}
+    for r in sorted(over):
+        coverage.withheld.append(f"{r}：本报告中有{counts[r]}处，远超一份报告可能有的矛盾数，"
+                                 "多半是表格读取有误，未逐条报告")
+    return [f for f in findings if f.rule not in over or f.severity == "info"]

@@ -293,7 +293,7 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
                                "其他列的组合也不成立")
         else:
             rows = [s for v in _best_reading(row_sums(facts)) for s in _gated(v)]
-        slips = _clusters(hier) + _clusters(rows)
+        slips = _clusters(hier + rows)  # one wrong cell fails its row and its parents alike
         if slips > BUDGET:
             reasons.append(f"有{slips}处互不相关的不平衡，多半是表格读错而非报告有误")
         if reasons:

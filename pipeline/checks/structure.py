@@ -169,7 +169,10 @@ NATIONAL_FINAL = tuple(f"fa{n:02d}" for n in range(1, 10))  # 公开01–09表 o
 def check_tables(ctx: Context) -> Iterator[Finding]:
     from pipeline.segment.catalog import KIND_NAMES, kind_from_title
 
-    body = {t.kind: t for t in ctx.doc.tables if t.kind != "unknown" and not t.kind.startswith("perf")}
+    body: dict[str, Table] = {}  # the first table of each kind, as the 目录 lists the first
+    for t in ctx.doc.tables:
+        if t.kind != "unknown" and not t.kind.startswith("perf"):
+            body.setdefault(t.kind, t)
     listed: dict[str, TocEntry] = {}
     for e in ctx.doc.toc:
         kind = kind_from_title(e.title)

@@ -23,7 +23,7 @@ from pipeline.checks.base import (
 )
 from schemas.document import Cell, Row, Table
 from schemas.facts import Fact
-from schemas.findings import Finding
+from schemas.findings import Evidence, Finding
 
 CN = "一二三四五六七八九十"
 
@@ -239,7 +239,8 @@ FUND_WORDS = {"fa07": "政府性基金", "fa08": "国有资本", "bu07": "政府
               "bu09": "国有资本", "bu10": "三公", "bu11": "机关运行", "bu13": "结转"}
 
 
-ZERO_RE = re.compile(r"(?<![\d.,])0(?:\.0+)?\s*万?元")
+ZERO_RE = re.compile(r"(?<![\d.,])0(?:\.0+)?\s*(?:万?元|$)|为零$")
+CLAUSE_RE = re.compile(r"[^；;。，,]+")
 
 
 def _explained_nearby(ctx: Context, t: Table) -> bool:
@@ -251,10 +252,11 @@ def _explained_nearby(ctx: Context, t: Table) -> bool:
     word = FUND_WORDS.get(t.kind, "")
     for s in ctx.doc.sections:
         for b in s.blocks:
-            if EMPTY_RE.search(b.text) and (b.page in pages or (word and word in b.text)):
+            if EMPTY_RE.search(b.text) and b.page in pages:
                 return True
-            if word and word in b.text and ZERO_RE.search(b.text):
-                return True  # 政府性基金支出预算支出0万元
+            for clause in CLAUSE_RE.findall(b.text) if word and word in b.text else ():
+                if word in clause and (EMPTY_RE.search(clause) or ZERO_RE.search(clause.strip())):
+                    return True  # 政府性基金拨款支出预算为0；政府性基金支出预算支出0万元
         if word and word in s.title and EMPTY_RE.search(s.title):
             return True
     return False
@@ -407,34 +409,39 @@ def _budget_fund_tables(ctx: Context) -> Iterator[Finding]:
 NAME_KINDS = (("fa02", "fa03", "fa05"), ("bu02", "bu03", "bu05"))
 
 
+# a unit's name where a 收入总表 lists units by their own codes (单位编码 201 中共西安市委宣传部)
+ORGANISATION_RE = re.compile(r"(部|局|委员会|办公室|办公厅|厅|院|中心|支队|大队|所|站|馆|学校|委)(本级)?$|[市省区县]")
+
+
 @rule("x.subject_names", "warning", "同一科目代码在不同表中的科目名称应一致。")
 def check_subject_names(ctx: Context) -> Iterator[Finding]:
-    from pipeline.checks.base import ev_cell
-
+    """On facts: one name per (table, row) with a whole subject code (3, 5 or 7 digits; a 款 or
+    项 code printed without its 类 is not a code to compare), units' own codes left out."""
+    tables = {t.id: t for t in ctx.doc.tables}
     for kinds in NAME_KINDS:
-        seen: dict[str, tuple[str, Table, Row, Cell]] = {}
+        seen: dict[str, Fact] = {}
         reported: set[str] = set()
-        for kind in kinds:
-            t = ctx.doc.table(kind)
-            if t is None:
+        rows: set[tuple[str, int]] = set()
+        for f in sorted((f for f in ctx.facts if f.kind in kinds), key=lambda f: (
+                kinds.index(f.kind), f.table, f.row)):
+            if (f.table, f.row) in rows or not f.code or len(f.code) not in (3, 5, 7) \
+                    or not f.code.isdigit() or not f.subject or ORGANISATION_RE.search(f.subject):
                 continue
-            for row in t.data_rows():
-                code_cell = next((c for c in row.cells if c.role == "code"), None)
-                name_cell = next((c for c in row.cells if c.role in ("label", "text")), None)
-                if code_cell is None or name_cell is None:
-                    continue
-                code, name = code_cell.text, norm(name_cell.text)
-                if code not in seen:
-                    seen[code] = (name, t, row, name_cell)
-                    continue
-                first_name, t0, row0, cell0 = seen[code]
-                if first_name != name and code not in reported:
-                    reported.add(code)
-                    yield finding(
-                        "x.subject_names",
-                        f"科目{code}在{table_name(t0)}中名为“{cell0.text}”，"
-                        f"在{table_name(t)}中名为“{name_cell.text}”。",
-                        [ev_cell(t0, row0, cell0, "科目名称"),
-                         ev_cell(t, row, name_cell, "科目名称")],
-                        section=f"{table_name(t0)}与{table_name(t)}",
-                    )
+            rows.add((f.table, f.row))
+            first = seen.setdefault(f.code, f)
+            if first.subject == f.subject or f.code in reported or first.table == f.table:
+                continue
+            reported.add(f.code)
+            t0, t = tables[first.table], tables[f.table]
+            yield finding(
+                "x.subject_names",
+                f"科目{f.code}在{table_name(t0)}中名为“{first.subject}”，"
+                f"在{table_name(t)}中名为“{f.subject}”。",
+                [_ev_name(first, t0), _ev_name(f, t)],
+                section=f"{table_name(t0)}与{table_name(t)}",
+            )
+
+
+def _ev_name(f: Fact, t: Table) -> Evidence:
+    return Evidence(page=f.page, source="table", text=f"{f.code} {f.subject} / 科目名称",
+                    table=table_name(t), bbox=None, value=f.subject)

@@ -40,7 +40,7 @@ CATALOGUE: tuple[TableKind, ...] = (
     TableKind("bu06", "一般公共预算基本支出表", r"基本支出.*表"),
     TableKind("bu05", "一般公共预算支出表", r"一般公共预算(财政拨款)?支出.*表"),
     TableKind("bu13", "项目支出预算表（上年结转）", r"项目支出.*表.*上年结转"),
-    TableKind("bu12", "项目支出预算表", r"项目支出(预算)?表"),
+    TableKind("bu12", "项目支出预算表", r"项目支出(及其他支出)?(预算)?表"),
     TableKind("bu16", "政府采购预算表", r"政府采购.*表"),
     TableKind("bu02", "部门收入总表", r"收入(预算)?(总)?表$|收入(预算)?总表"),
     TableKind("bu03", "部门支出总表", r"支出(预算)?(总)?表$|支出(预算)?总表"),
@@ -64,8 +64,15 @@ CODE_RE = re.compile(
 TITLE_HINT_RE = re.compile(r"表[）)]?$|表（|表\(|^表[一二三四五六七八九十\d]")
 
 
+# wordings of one title across templates, reduced to the catalogue's: 收支总体情况表 (广州) is the
+# 收支总表, 一般公共预算支出情况表 the 一般公共预算支出表
+TITLE_WORDING = ((re.compile(r"总体情况表"), "总表"), (re.compile(r"情况表"), "表"))
+
+
 def kind_from_title(title: str) -> str | None:
     t = re.sub(r"\s+", "", title)
+    for pattern, plain in TITLE_WORDING:
+        t = pattern.sub(plain, t)
     for k in CATALOGUE:
         if re.search(k.title, t):
             return k.kind

@@ -20,7 +20,7 @@ from schemas.document import Cell, Row, Table
 SUBJECT_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 UNIT_RE = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
 EMPTY_RE = re.compile(
-    r"本表无数据|无数据|本表为空|为空表|此表为空|无此项|本年度无|未发生|无相关收支|"
+    r"本表无数据|无数据|本表为空|为空表|此表为空|无此项|本年度?无|未发生|无发生额|无相关|不涉及|"
     r"没有.{0,24}(收入|支出|收支|安排|数据)|无.{0,16}(收入|支出|收支|安排|项目)"
 )
 
@@ -131,9 +131,11 @@ def _cell(
     )
 
 
-def _join_split_code(cells: list[Cell], roles: list[str | None]) -> None:
+def _join_split_code(cells: list[Cell], roles: list[str | None], outline: list[str]) -> None:
     """类 | 款 | 项 cells (201 | 03 | 01) become one code (2010301) in the 类 cell, so a row has one
-    subject code whatever the template; the 款 and 项 cells stay code cells as printed."""
+    subject code whatever the template; the 款 and 项 cells stay code cells as printed. Where the
+    table prints an outline (201 on the 类 row, then 13 alone on the 款 row, 01 alone on the 项
+    row), the levels above come from the rows before (`outline`, carried down the table)."""
     idx = [j for j, r in enumerate(roles) if r == "split_code" and j < len(cells)]
     if len(idx) < 2:
         return
@@ -143,14 +145,23 @@ def _join_split_code(cells: list[Cell], roles: list[str | None]) -> None:
             if cells[j].role == "code":
                 cells[j].role = "text"
         return
-    if not parts[0]:
+    level = next((k for k, p in enumerate(parts) if p), None)
+    if level is None:
         return
+    if level > 0:
+        if len(parts[level]) != 2 or len(outline) < level:
+            return  # a whole code printed in the 款 or 项 column: already one code
+        parts = outline[:level] + parts[level:]
     joined = parts[0]
+    kept = [parts[0]]
     for p in parts[1:]:
         if not p:
             break
         joined += p.zfill(2)
+        kept.append(p)
+    outline[:] = kept
     cells[idx[0]].text = joined
+    cells[idx[0]].role = "code"
 
 
 def _catalogue_title(parts: list[str]) -> str | None:
@@ -271,6 +282,7 @@ def build_table(raw: RawTable, index: int) -> Table:
     for j in _split_code_columns(texts):
         roles[j] = "split_code"
     rows: list[Row] = []
+    outline: list[str] = []  # the 类 and 款 codes above, in a table printed as an outline
     i = 0
     for g in raw.grids:
         for row, box in zip(g.rows, g.row_boxes, strict=True):
@@ -285,7 +297,7 @@ def build_table(raw: RawTable, index: int) -> Table:
                     cell.value = None
                 cells.append(cell)
             if not header:
-                _join_split_code(cells, roles)
+                _join_split_code(cells, roles, outline)
             rows.append(Row(cells=cells, page=g.page, bbox=box, header=header))
             i += 1
     if unit is None and raw.caption:
