@@ -18,7 +18,7 @@ from schemas.facts import Fact
 # (pattern on the compact header, canonical measure); first match wins, most specific first
 MEASURES: tuple[tuple[str, str], ...] = (
     (r"^其中", "其中"),
-    (r"上年结转|年初结转|结转资金|上年财政拨款资金结转", "上年结转"),
+    (r"上年结转|上年结余|年初结转|结转资金|上年财政拨款资金结转", "上年结转"),
     (r"结转下年|年末结转", "结转下年"),
     (r"人员经费", "人员经费"),
     (r"公用经费", "公用经费"),
@@ -48,7 +48,7 @@ MEASURES: tuple[tuple[str, str], ...] = (
     (r"金额|数额", "金额"),
 )
 CANONICAL = frozenset(m for _, m in MEASURES)
-PRIOR_RE = re.compile(r"上年(?!结转|财政拨款资金结转)|\d{4}年(执行|预算)数")
+PRIOR_RE = re.compile(r"上年(?!结转|结余|财政拨款资金结转)|\d{4}年(执行|预算)数")
 TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
 NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
 LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")

@@ -17,6 +17,7 @@ UP = "增加|增长|上升|提高|多"
 DOWN = "减少|下降|降低|节约|少|减"
 CHANGE_VERB_RE = re.compile(rf"({UP}|{DOWN})了?(约|近)?$")
 REASON_RE = re.compile(r"(?:主要原因(?:是|为)?|原因(?:是|为)|主要是|主要用于)[:：]?(.+)")
+CHANGE_THEN_RATE_RE = re.compile(rf"({UP}|{DOWN})了?(?:约|近)?(?:{NUM})\s*(?:万元|亿元|元)\s*[（(]$")
 SENTENCE_END = re.compile(r"(?<=[。；;])|\n")
 CLAUSE_SPLIT = re.compile(r"[，,；;。：:、]")
 
@@ -43,6 +44,9 @@ def _classify(prefix: str, unit: str) -> tuple[str, str | None]:
         m = re.search(r"(降幅|减幅|下降幅度|增幅|涨幅|增长幅度)(?:为|是|达)?$", tail)
         if m:
             return "growth", "down" if m.group(1)[0] in "降减下" else "up"
+        m = CHANGE_THEN_RATE_RE.search(prefix[-40:])
+        if m:  # 较上年减少14.2万元（44.38%）: the rate of the change just stated
+            return "growth", _direction(m.group(1))
         return "rate", None
     if unit in ("万元", "亿元", "元"):
         m = CHANGE_VERB_RE.search(tail)

@@ -40,8 +40,10 @@ def check_document(doc: Document, claims: Claims, only: set[str] | None = None
             continue
         try:
             for f in rule.fn(ctx):
-                if f.key() not in seen:
-                    seen.add(f.key())
+                # two sentences of one page saying the same wrong thing are two findings
+                key = (f.key(), tuple(e.bbox for e in f.evidence if e.source == "narrative"))
+                if key not in seen:
+                    seen.add(key)
                     findings.append(f)
         except Exception:  # a broken rule must not sink the whole report
             log.exception("rule %s failed on %s", rule.id, doc.source)
@@ -52,7 +54,9 @@ def check_document(doc: Document, claims: Claims, only: set[str] | None = None
 
 
 PER_RULE = 3  # findings of one table or cross-table rule a published report plausibly holds
-COUNTED = ("tbl.", "x.")  # rules over tables, where many findings mean a misreading
+# rules over tables, and the narrative rule that pairs items across the whole report by name:
+# many findings of one of them in one report mean a misreading (a report of many units)
+COUNTED = ("tbl.", "x.", "nar.restated")
 
 
 def plausible(findings: list[Finding], coverage: Coverage) -> list[Finding]:

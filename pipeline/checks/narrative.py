@@ -93,6 +93,9 @@ def _find_growth_pairs(ctx: Context) -> Iterator[tuple[Sentence, Claim, Claim | 
             growth = nxt if nxt is not None and nxt.kind == "growth" and (
                 nxt.start - ch.start - len(ch.text) < 10) else None
             cands = [c for c in reversed(s.claims[:k]) if c.kind == "amount" and _money(c)]
+            qz = s.text.rfind("其中", 0, ch.start)
+            if qz >= 0:  # 收入344,447.70万元，其中：……3,444.00万元，较上年减少: the total changed
+                cands = [c for c in cands if c.start < qz] + [c for c in cands if c.start > qz]
             for p in _prev_sentences(sentences, i):
                 # an amount whose own change follows it in its sentence is not this change's base
                 cands += [c for j, c in reversed(list(enumerate(p.claims)))
@@ -165,6 +168,31 @@ def check_direction(ctx: Context) -> Iterator[Finding]:
                 f"又称{words[growth.direction]}（{growth.text}），方向矛盾。",
                 [ev_sentence(s, growth)],
                 section=s.section,
+            )
+    yield from _reason_against_change(ctx)
+
+
+REASON_OF_RE = re.compile(r"(增加|增长|上升|减少|下降|降低)的(?:主要)?原因")
+
+
+def _reason_against_change(ctx: Context) -> Iterator[Finding]:
+    """较上年增加9.49万元，减少的主要原因是……: the change and the reason given for it name
+    opposite directions in one sentence."""
+    for s in narrative(ctx):
+        changes = [c for c in s.claims if c.kind == "change" and c.direction]
+        if len(changes) != 1:
+            continue
+        ch = changes[0]
+        m = REASON_OF_RE.search(s.text, ch.start)
+        if m is None:
+            continue
+        said = "up" if m.group(1) in ("增加", "增长", "上升") else "down"
+        if said != ch.direction:
+            yield finding(
+                "nar.direction",
+                f"所述变动为{ch.text}（{'增加' if ch.direction == 'up' else '减少'}），"
+                f"随后却解释“{m.group(0)}”，方向矛盾。",
+                [ev_sentence(s, ch)], stated=ch.value, unit=ch.unit, section=s.section,
             )
 
 
@@ -502,6 +530,11 @@ def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
             for c, _ in items
         )
         tol = (wan_tol(head) + sum(wan_tol(c) for c, _ in items)) if money else 0.0
+        values = [wan(c) if money else c.value for c, _ in items]
+        if all(abs(v) < 1e-9 for v in values):
+            continue  # 其中：1.经营支出0.00万元 2.上缴上级支出0.00万元: what the total is not
+        if sum(abs(abs(v) - abs(total)) <= tol for v in values) >= 2:
+            continue  # 1.收入增加118.76万元 2.支出增加118.76万元: the whole restated, not its parts
         verdict = compare(total, head.decimals if money else 0, parts, tol)
         if not verdict.ok and any(
             compare(wan(a), a.decimals, parts, tol + wan_tol(a)).ok for a in alternatives if money

@@ -56,17 +56,19 @@ def check_year(ctx: Context) -> Iterator[Finding]:
     yield from _balance_dates(ctx, year)
 
 
-BALANCE_DATE_RE = re.compile(r"截[至止][^。，；]{0,6}?(20\d{2})\s*年\s*\d{1,2}\s*月")
+BALANCE_DATE_RE = re.compile(r"截[至止][^。，；]{0,6}?(20\d{2})\s*年\s*(\d{1,2})\s*月")
 
 
 def _balance_dates(ctx: Context, year: int) -> Iterator[Finding]:
     """A 决算 states its balances at the end of its own year; a 预算 at the end of the year before
-    or during its own year. Another year is a slip (a heading or date copied from another year)."""
-    allowed = {year} if ctx.doc.report_type == "final_accounts" else {year - 1, year}
+    or early in its own year (it is published by the spring), never at its own year's end. Another year is a slip (a heading or date copied from another year)."""
+    final = ctx.doc.report_type == "final_accounts"
+    allowed = {year} if final else {year - 1, year}
     for s in ctx.claims.sentences:
         for m in BALANCE_DATE_RE.finditer(s.text):
-            if int(m.group(1)) in allowed:
-                continue
+            said, month = int(m.group(1)), int(m.group(2))
+            if said in allowed and (final or said < year or month <= 3):
+                continue  # a budget, published early in its year, cannot state its year's end
             yield finding(
                 "doc.year",
                 f"报告为{year}年度，数据截止日期却为“{m.group(0)}”。",

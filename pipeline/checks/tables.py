@@ -425,7 +425,8 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
         for f in sorted((f for f in ctx.facts if f.kind in kinds), key=lambda f: (
                 kinds.index(f.kind), f.table, f.row)):
             if (f.table, f.row) in rows or not f.code or len(f.code) not in (3, 5, 7) \
-                    or not f.code.isdigit() or not f.subject or ORGANISATION_RE.search(f.subject):
+                    or not f.code.isdigit() or not f.subject or ORGANISATION_RE.search(f.subject) \
+                    or re.search(r"\d{3}", f.subject):  # figures run into the name cell
                 continue
             rows.add((f.table, f.row))
             first = seen.setdefault(f.code, f)
