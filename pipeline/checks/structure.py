@@ -182,7 +182,11 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
             listed.setdefault(kind, e)
     if len(body) < 3:
         return  # the tables are published in another PDF (narrative/tables pairs), or unread
+    codes = {re.sub(r"\s+", "", t.code) for t in ctx.doc.tables if t.code}
     for kind, e in listed.items():
+        lead = re.match(r"(?:附)?表\s*\d{1,2}(?=\D|20\d\d)", re.sub(r"\s+", "", e.title))
+        if lead and lead.group(0) in codes:
+            continue  # the body prints a table under that code (its title read otherwise)
         if kind not in body:
             yield finding(
                 "doc.tables",

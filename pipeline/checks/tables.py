@@ -250,6 +250,8 @@ def _explained_nearby(ctx: Context, t: Table) -> bool:
 
     pages = set(t.pages) | {t.pages[-1] + 1}
     word = FUND_WORDS.get(t.kind, "")
+    if _declared_empty(ctx, t):
+        return True
     for s in ctx.doc.sections:
         for b in s.blocks:
             if EMPTY_RE.search(b.text) and b.page in pages:
@@ -259,6 +261,27 @@ def _explained_nearby(ctx: Context, t: Table) -> bool:
                     return True  # 政府性基金拨款支出预算为0；政府性基金支出预算支出0万元
         if word and word in s.title and EMPTY_RE.search(s.title):
             return True
+    return False
+
+
+def _declared_empty(ctx: Context, t: Table) -> bool:
+    """The report's list of tables says this one is empty: a 目录 line naming it with 不涉及 / 空表,
+    or a row of a 报表 | 是否空表 | 理由 list (表9 | 是 | 本单位无政府性基金预算)."""
+    from pipeline.segment.tables import EMPTY_RE
+
+    code = re.sub(r"\s+", "", t.code or "")
+    title = re.sub(r"\s+|^\d{4}年度?", "", t.title)
+    for e in ctx.doc.toc:
+        text = re.sub(r"\s+", "", e.title)
+        named = title and title in text or code and re.match(re.escape(code) + r"(?=\D|20\d\d)", text)
+        if named and (EMPTY_RE.search(text) or "空表" in text or re.search(r"表是(?!否)", text)):
+            return True  # …收支表 | 是 | 本单位无政府性基金预算: the 是否空表 column says 是
+    for other in ctx.doc.tables:
+        for row in other.rows:
+            cells = [re.sub(r"\s+", "", c.text) for c in row.cells if c.text.strip()]
+            if cells and code and cells[0] == code and len(cells) >= 2 and (
+                    cells[1] == "是" or EMPTY_RE.search("".join(cells[1:]))):
+                return True
     return False
 
 
