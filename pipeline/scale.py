@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+FIGURES = 5  # a table printing fewer amounts is a list (units, staff), not a budget table
+
+
 @dataclass
 class ReportScale:
     name: str
@@ -22,7 +25,7 @@ class ReportScale:
     errors: int = 0
     warnings: int = 0
     tables: int = 0  # standard tables recognised
-    read: int = 0  # tables read (any kind)
+    read: int = 0  # tables read that print figures (any kind)
     not_understood: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
@@ -40,7 +43,8 @@ def _one(path: str) -> ReportScale:
     c = r.coverage
     return ReportScale(
         Path(path).name, "ok", errors=r.summary.errors, warnings=r.summary.warnings,
-        tables=len(c.tables), read=len(c.tables) + len(c.unrecognised),
+        tables=len(c.tables),
+        read=len(c.tables) + sum(t.facts >= FIGURES for t in c.unrecognised),
         not_understood=[f"{t.name}（第{t.pages[0]}页）：{t.reason}" for t in c.not_understood],
         seconds=spent)
 
@@ -92,7 +96,7 @@ class Scale:
             f"standard tables recognised {d['tables_recognised']}; reports with tables read but "
             f"none recognised {len(d['no_table_recognised'])}"
             + (f" ({', '.join(d['no_table_recognised'])})" if d["no_table_recognised"] else "")
-            + f"; reports with no table at all (narrative only) {len(d['no_table_read'])}",
+            + f"; reports without a table of figures (narrative only) {len(d['no_table_read'])}",
             f"tables read but not understood: "
             f"{sum(len(v) for v in d['tables_not_understood'].values())} in "
             f"{len(d['tables_not_understood'])} reports",

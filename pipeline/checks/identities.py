@@ -101,7 +101,8 @@ class Gate:
 
 def gate(sums: list[_Sum]) -> Gate:
     """The sums of one identity over one table that fail, with the evidence for the reading."""
-    live = [s for s in sums if not (s.total.blank and all(p.blank for p in s.parts))]
+    # parts all printed blank under a figure: unread or not printed, unknown, never zeros
+    live = [s for s in sums if not all(p.blank for p in s.parts)]
     failing = [s for s in live if not s.verdict().ok]
     return Gate(failing, len(live) - len(failing), _clusters(failing), len(live))
 
@@ -159,11 +160,15 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
     sums: list[_Sum] = []
     for col in columns.values():
         by_code: dict[str, Fact] = {}
+        rows_of_code: dict[str, list[Fact]] = defaultdict(list)
         for f in col:
-            if f.code and f.code.isdigit() and f.code not in by_code:
-                by_code[f.code] = f
+            if f.code and f.code.isdigit():
+                by_code.setdefault(f.code, f)
+                rows_of_code[f.code].append(f)
         for code, parent in by_code.items():
-            kids = [f for c, f in by_code.items() if len(c) == len(code) + 2 and c.startswith(code)]
+            # a 部门经济科目 listed once under each 政府经济科目 it maps to: every row counts
+            kids = [f for c, fs in rows_of_code.items() if len(c) == len(code) + 2
+                    and c.startswith(code) for f in fs]
             if kids:
                 sums.append(_Sum(parent, kids, f"{code} {parent.subject}/{parent.header}"))
         tops = [f for c, f in by_code.items() if len(c) == 3]
