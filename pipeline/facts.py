@@ -51,6 +51,7 @@ CANONICAL = frozenset(m for _, m in MEASURES)
 PRIOR_RE = re.compile(r"上年(?!结转|结余|财政拨款资金结转)|\d{4}年(执行|预算)数")
 TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
 NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
+LEADING_CODE_RE = re.compile(r"^[\[［【]\s*(\d{3,7})\s*[\]］】](.+)$")
 LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")
 
 
@@ -116,6 +117,7 @@ def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
     """Label/value groups of one row: a code or label cell starts a group; amounts follow it."""
     groups: list[_Group] = []
     current: _Group | None = None
+    second = False  # a second code and name before any figure: another classification's
     for j, cell in enumerate(row.cells):
         if cell.role == "code":
             if current is not None and current.cells:
@@ -123,23 +125,32 @@ def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
                 current = None
             if current is None:
                 current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
+                second = False
+            elif current.label:
+                second = True  # 30101 基本工资 | 50101 工资奖金津补贴: the first pair names the row
             continue
         if cell.role in ("label", "text"):
             if current is not None and not current.cells:
-                current.label += cell.text  # 合 | 计 spread over the code and name columns
+                if not second:
+                    current.label += cell.text  # 合 | 计 spread over the code and name columns
                 continue
             if current is not None:
                 groups.append(current)
             current = _Group(code=None, label=cell.text, cells=[])
             continue
-        if cell.role == "empty" and current is not None and current.code and not current.label:
-            continue  # the blank 款 / 项 cells of a 类 row
+        if cell.role == "empty" and current is not None and current.code and (
+                not current.label or second and not current.cells):
+            continue  # the blank 款 / 项 cells of a 类 row (of either classification)
         if current is None and (cell.role == "amount" or (figures_only and cell.role == "empty")):
             current = _Group(code=None, label="", cells=[])  # a row of figures only (三公 表)
         if cell.role in ("amount", "empty") and current is not None:
             current.cells.append((j, cell))
     if current is not None:
         groups.append(current)
+    for g in groups:
+        m = None if g.code else LEADING_CODE_RE.match(re.sub(r"\s+", "", g.label))
+        if m:  # [30101]基本工资: the code printed in the name cell
+            g.code, g.label = m.group(1), m.group(2)
     return [g for g in groups if g.cells]
 
 
@@ -153,6 +164,8 @@ def table_facts(table: Table) -> list[Fact]:
         return []
     scale = _scale(table.unit)
     few_rows = len(table.data_rows()) <= 2
+    # a column with no header and nothing printed in it is a gap in the ruling, not a figure
+    printed = {j for row in table.rows for j, c in enumerate(row.cells) if c.role != "empty"}
     out: list[Fact] = []
     for r, row in enumerate(table.rows):
         if row.header:
@@ -165,7 +178,7 @@ def table_facts(table: Table) -> list[Fact]:
                 if cell.percent:
                     continue
                 header = table.columns[j] if j < len(table.columns) else ""
-                if not _value_column(header):
+                if not _value_column(header) or j not in printed:
                     continue
                 measure, sub = canonical_measure(header)
                 item = subject

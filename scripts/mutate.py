@@ -40,6 +40,7 @@ from pipeline.checks.narrative import (  # noqa: E402
 )
 from pipeline.extract import extract  # noqa: E402
 from pipeline.facts import document_facts  # noqa: E402
+from pipeline.readings import adds_up, column_models, rows_of  # noqa: E402
 from pipeline.run import check_file  # noqa: E402
 from pipeline.segment import segment  # noqa: E402
 
@@ -60,11 +61,18 @@ class Case:
         return float(self.new.replace(",", ""))
 
 
+CITIES = {"beijing": "北京 (city)", "guangzhou": "广州 (city)", "shanghai": "上海 市级 (city)",
+          "shenzhen": "深圳 (city)", "xian": "西安 (city)", "yantai": "烟台 (city)"}
+
+
 def template_of(name: str) -> str:
     if name[:3].isdigit():
         return "samples (山西)"
+    first = name.split("-")[0]
+    if re.fullmatch(r"[a-z]+-\d{3}", name):
+        return CITIES.get(first, "other")
     return {"chongqing": "高校 (教育部)", "jiangsu": "江苏 部门预算",
-            "shanghai": "上海 普陀"}.get(name.split("-")[0], "other")
+            "shanghai": "上海 普陀"}.get(first, "other")
 
 
 # -- editing a page's content stream in place -------------------------------------------------
@@ -292,16 +300,22 @@ def _cells(ctx: Context) -> list[tuple[int, str]]:
         for s in sums:
             if s.verdict().ok and not s.total.blank and s.total.value > 0 and len(s.parts) >= 2:
                 out.append((s.total.page, s.total.text))
+        rows = rows_of(facts)
+        for tied in column_models(facts):  # rows a confirmed column model explains
+            m = tied[0]
+            for row in rows[m.panel]:
+                if adds_up(row, m.total, m.parts) and row[m.total].value > 0:
+                    out.append((row[m.total].page, row[m.total].text))
     return out
 
 
-def run(files: list[Path], per_kind: int, keep: Path | None) -> int:
+def run(files: dict[Path, int], keep: Path | None) -> int:
     t0 = time.perf_counter()
     results: list[tuple[Case, bool, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = keep or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for pdf in files:
+        for pdf, per_kind in files.items():
             before = {f.key() for f in check_file(pdf).result.findings}
             for kind, items in sorted(candidates(pdf).items()):
                 taken, seen = 0, set()
@@ -349,11 +363,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path, help="PDFs (default: samples and corpus)")
     ap.add_argument("--per-kind", type=int, default=2, help="cases per kind and report")
+    ap.add_argument("--cities", type=int, default=1, help="cases per kind in each city report "
+                    "(../shared/corpus-cities, when present; the held-out reports left out)")
     ap.add_argument("--keep", type=Path, help="keep the changed PDFs in this folder")
     args = ap.parse_args()
     files = args.files or (sorted((ROOT / "samples").glob("*.pdf"))
                            + sorted((ROOT / "corpus").glob("*.pdf")))
-    sys.exit(run(files, args.per_kind, args.keep))
+    per_file = {f: args.per_kind for f in files}
+    if not args.files:
+        per_file |= {f: args.cities for f in city_reports()}
+    sys.exit(run(per_file, args.keep))
+
+
+def city_reports() -> list[Path]:
+    """The city corpus beside the checkout, without the reports its labels hold out."""
+    import json
+
+    folder = ROOT.parent / "shared" / "corpus-cities"
+    held = set()
+    for label in (ROOT / "eval" / "labels" / "cities").glob("*.json"):
+        data = json.loads(label.read_text(encoding="utf-8"))
+        if data.get("holdout"):
+            held.add(data["source"])
+    return [p for p in sorted(folder.glob("*.pdf")) if p.name not in held]
 
 
 if __name__ == "__main__":

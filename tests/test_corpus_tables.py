@@ -20,9 +20,12 @@ def read_rows(table) -> list[tuple[str, str, list[float | None]]]:
     for f in table_facts(table):
         if f.panel:
             continue
-        entry = rows.setdefault(f.row, [f.code or "", f.subject, []])
+        entry = rows.setdefault(f.row, [f.code or "", f.subject, [], set()])
         entry[2].append(None if f.blank else round(f.value * scale, 2))
-    return [(c, s, v) for c, s, v in (rows[k] for k in sorted(rows))]
+        entry[3].add(f.subject)
+    # a row of figures only (三公 表) gives each figure its column's item: the row has no label
+    return [(c, s if len(names) == 1 else "", v)
+            for c, s, v, names in (rows[k] for k in sorted(rows))]
 
 
 def expected_rows(spec: dict) -> list[tuple[str, str, list[float | None]]]:

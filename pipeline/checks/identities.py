@@ -166,12 +166,19 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
                 by_code.setdefault(f.code, f)
                 rows_of_code[f.code].append(f)
         for code, parent in by_code.items():
-            # a 部门经济科目 listed once under each 政府经济科目 it maps to: every row counts
+            # a 部门经济科目 listed once under each 政府经济科目 it maps to: every row counts,
+            # the class's own rows as well as its items'
             kids = [f for c, fs in rows_of_code.items() if len(c) == len(code) + 2
                     and c.startswith(code) for f in fs]
+            again = rows_of_code[code]
+            if len(again) > 1:
+                parent = parent.model_copy(update={
+                    "value": sum(f.value for f in again),
+                    "half_unit": sum(f.half_unit for f in again),
+                    "blank": all(f.blank for f in again)})
             if kids:
                 sums.append(_Sum(parent, kids, f"{code} {parent.subject}/{parent.header}"))
-        tops = [f for c, f in by_code.items() if len(c) == 3]
+        tops = [f for c, fs in rows_of_code.items() if len(c) == 3 for f in fs]
         total = next((f for f in col if not f.code and is_total(f.subject)), None)
         if total is not None and len(tops) >= 2:
             sums.append(_Sum(total, tops, f"{total.subject}/{total.header}"))

@@ -35,11 +35,16 @@ class RawTable:
 
 
 def _is_column_numbers(texts: list[str]) -> bool:
-    """A 栏次 row: 栏次 label, or only the column numbers 1, 2, 3 … in order."""
+    """A 栏次 row: 栏次 label, or only the column numbers 1, 2, 3 … in order (beside ** marks in
+    the label columns), or ** marks alone."""
     if any(re.sub(r"\s", "", t) == "栏次" for t in texts):
         return True
-    nums = [t for t in texts if t]
-    if len(nums) < 3 or not all(re.fullmatch(r"\d{1,2}", t) for t in nums):
+    cells = [re.sub(r"\s+", "", t) for t in texts if t and t.strip()]
+    stars = [t for t in cells if re.fullmatch(r"\*+", t)]
+    nums = [t for t in cells if t not in stars]
+    if len(stars) >= 2 and not nums:
+        return True  # ** | ** | ** under the header: the 栏次 row of a spreadsheet export
+    if len(nums) < (2 if stars else 3) or not all(re.fullmatch(r"\d{1,2}", t) for t in nums):
         return False
     ints = [int(t) for t in nums]
     return ints == list(range(ints[0], ints[0] + len(ints)))
@@ -137,6 +142,9 @@ def _join_split_code(cells: list[Cell], roles: list[str | None], outline: list[s
     table prints an outline (201 on the 类 row, then 13 alone on the 款 row, 01 alone on the 项
     row), the levels above come from the rows before (`outline`, carried down the table)."""
     idx = [j for j, r in enumerate(roles) if r == "split_code" and j < len(cells)]
+    # the first run only: a second 类 | 款 pair further right is another classification
+    # (部门经济科目 301 | 01 beside 政府经济科目 501 | 01)
+    idx = [j for k, j in enumerate(idx) if all(idx[m] + 1 == idx[m + 1] for m in range(k))]
     if len(idx) < 2:
         return
     parts = [re.sub(r"\s+", "", cells[j].text) for j in idx]
