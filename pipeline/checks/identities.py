@@ -408,3 +408,39 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
                 unit=fa.unit, section=f"{na}与{nb}",
                 severity=severity_for(v, "error"),
             )
+
+
+# -- a budget's 收支总表: the two sides balance ------------------------------------------------
+
+BALANCED = ("bu01", "bu04")  # (the 决算 总表 are checked with their other totals in tbl.fa01/fa04)
+
+
+@rule("tbl.balance", "error", "预算收支总表、财政拨款收支总表：收入总计等于支出总计（每一栏支出总计）。")
+def check_balance(ctx: Context) -> Iterator[Finding]:
+    tables = {t.id: t for t in ctx.doc.tables}
+    for tid, facts in _by_table([f for f in ctx.facts if f.kind in BALANCED]).items():
+        firsts: dict[tuple[str, int], Fact] = {}  # per total and panel, its first column
+        for f in facts:
+            if f.subject in ("收入总计", "支出总计") and f.period == "current" and not f.blank:
+                key = (f.subject, f.panel)
+                if key not in firsts or f.column < firsts[key].column:
+                    firsts[key] = f
+        income = next((f for (s, _), f in sorted(firsts.items()) if s == "收入总计"), None)
+        if income is None:
+            continue
+        t = tables[tid]
+        for (s, _), spend in sorted(firsts.items()):
+            if s != "支出总计":
+                continue
+            k = _to_printed(income, 1.0)
+            v = compare(spend.value * k, _decimals(spend), income.value * k, income.half_unit * k)
+            if v.ok:
+                continue
+            yield finding(
+                "tbl.balance",
+                f"{table_name(t)}支出总计为{amount(_to_printed(spend, spend.value), spend.unit)}，"
+                f"收入总计为{amount(_to_printed(income, income.value), income.unit)}，两者应相等。",
+                [ev_fact(spend, t), ev_fact(income, t)],
+                stated=_to_printed(spend, spend.value), expected=_to_printed(income, income.value),
+                unit=spend.unit, section=table_name(t), severity=severity_for(v, "error"),
+            )
