@@ -209,15 +209,37 @@ def _annotate_all(files: list[Path], runs, targets: list[Path]) -> None:
         print(f"budget-lens: {n} highlights written to {out}", file=sys.stderr)
 
 
+def _reports(files: list[Path], as_one: bool) -> list[list[Path]]:
+    """The reports to check: each file alone, all files as one report (--as-one), and a folder
+    as one report of the PDFs in it (its 情况说明 and 报表 published apart)."""
+    from pipeline.batch import find_pdfs
+
+    if as_one:
+        return [files]
+    out = []
+    for f in files:
+        if f.is_dir():
+            pdfs = find_pdfs(f)
+            if not pdfs:
+                raise UsageError(f"{f}: no PDFs found")
+            out.append(pdfs)
+        else:
+            out.append([f])
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipeline.report import RENDERERS, render_text
-    from pipeline.run import check_file
+    from pipeline.run import check_files
 
     files = [Path(f) for f in args.files]
+    reports = _reports(files, args.as_one)
     check_output(args.output)
+    if args.annotate and any(len(r) > 1 for r in reports):
+        raise UsageError("--annotate writes one PDF per file: not with a report of several files")
     targets = _annotate_targets(files, args.annotate) if args.annotate else []
     extractor, client = _extractor(args)
-    runs = [check_file(f, extractor) for f in files]
+    runs = [check_files(r, extractor) for r in reports]
     _llm_notes(runs, client)
     results = [r.result for r in runs]
     if len(files) == 1 and results[0].status == "failed":
@@ -245,8 +267,9 @@ def default_labels() -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.checks.base import RULES
     from pipeline.evaluate import LabelError, evaluate
-    from pipeline.run import check_file
+    from pipeline.run import check_file, check_files
 
+    pair_checker = None
     if args.scale:
         return _scale(args)
     root = Path(__file__).resolve().parent.parent
@@ -268,9 +291,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         def checker(p: Path):
             return check_file(p).result
+
+        def pair_checker(paths: list[Path]):  # a report published as two files
+            return check_files(paths).result
     try:
         result = evaluate(labels, root / "samples", checker, select, rules=list(RULES),
-                          skip_unseen=args.skip_unseen)
+                          skip_unseen=args.skip_unseen, pair_checker=pair_checker)
     except (FileNotFoundError, LabelError) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
@@ -495,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_segment)
 
     c = sub.add_parser("check", help="find where reports contradict themselves")
-    c.add_argument("files", nargs="+", help="report PDFs")
+    c.add_argument("files", nargs="+", help="report PDFs (a folder: one report of several files)")
+    c.add_argument("--as-one", action="store_true", help="the files are one report published as "
+                   "several (情况说明 and 报表 apart): read and checked together")
     c.add_argument("--format", choices=["text", "md", "json", "html"], default="text")
     c.add_argument("--output", "-o", help="write the report to this file")
     c.add_argument("--annotate", metavar="OUT.pdf",

@@ -350,12 +350,14 @@ class Evaluation(Totals):
 def evaluate(
     labels_dir: Path, samples: Path, checker: Callable[[Path], FileResult],
     select: Callable[[Path], bool] | None = None, rules: list[str] | None = None,
-    skip_unseen: bool = False,
+    skip_unseen: bool = False, pair_checker: Callable[[list[Path]], FileResult] | None = None,
 ) -> Evaluation:
     """Score every labelled report (or those `select` keeps, e.g. the ones with cassettes). A
     label of a report outside the repository (the city corpus) whose PDF is not on this machine
-    is skipped and counted; a bundled report that is missing is an error."""
+    is skipped and counted; a bundled report that is missing is an error. A report published as
+    two files (`pair`) is checked as one with `pair_checker`, each label scored on its file."""
     docs, skipped = [], []
+    together: dict[tuple[Path, ...], FileResult] = {}
     for path, labels in load_labels(labels_dir):
         if skip_unseen and labels.holdout:
             continue
@@ -365,6 +367,33 @@ def evaluate(
                 skipped.append(labels.source)
                 continue
             raise FileNotFoundError(f"{path}: report {labels.source} not found")
-        if select is None or select(pdf):
+        if select is not None and not select(pdf):
+            continue
+        other = locate(path, labels.pair, samples) if labels.pair and pair_checker else None
+        if other is None:
             docs.append(score(checker(pdf), labels))
+            continue
+        files = tuple(sorted((pdf, other), key=lambda p: p.name))  # one report, its two files
+        if files not in together:
+            together[files] = pair_checker(list(files))  # type: ignore[misc]
+        docs.append(score(part_of(together[files], pdf.name), labels))
     return Evaluation(docs, skipped=skipped, rules=rules or [])
+
+
+def part_of(result: FileResult, name: str) -> FileResult:
+    """What a report checked from several files says about one of them: the findings with
+    evidence in that file (that evidence only) and the tables printed there."""
+    def mine(file: str | None) -> bool:
+        return file is None or Path(file).name == name
+
+    findings = []
+    for f in result.findings:
+        ev = [e for e in f.evidence if mine(e.file)]
+        if ev:
+            findings.append(f.model_copy(update={"evidence": ev}))
+    c = result.coverage
+    coverage = c.model_copy(update={
+        "tables": [t for t in c.tables if mine(t.file)],
+        "unrecognised": [t for t in c.unrecognised if mine(t.file)],
+        "not_understood": [t for t in c.not_understood if mine(t.file)]})
+    return result.model_copy(update={"findings": findings, "coverage": coverage})

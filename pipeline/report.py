@@ -28,7 +28,8 @@ def _num(v: float | None, unit: str | None) -> str:
 def _where(e: Evidence) -> str:
     src = "说明" if e.source == "narrative" else "表格"
     table = f" {e.table}" if e.table and e.source == "table" else ""
-    return f"{src} 第{e.page}页{table}"
+    file = f"{Path(e.file).name} " if e.file else ""
+    return f"{src} {file}第{e.page}页{table}"
 
 
 def _group(findings: list[Finding]) -> dict[str, dict[str, list[Finding]]]:
@@ -38,12 +39,17 @@ def _group(findings: list[Finding]) -> dict[str, dict[str, list[Finding]]]:
     return out
 
 
+def _name(r: FileResult) -> str:
+    """The report's file name, or its files' names joined for a report of several files."""
+    return " + ".join(Path(p).name for p in r.parts) if r.parts else Path(r.source).name
+
+
 def _headline(r: FileResult) -> str:
     if r.status == "failed":
-        return f"{Path(r.source).name}: 检查失败：{r.error}"
+        return f"{_name(r)}: 检查失败：{r.error}"
     s = r.summary
     return (
-        f"{Path(r.source).name}  {r.title}（{KIND_ZH.get(r.report_type, r.report_type)}，{r.pages}页）\n"
+        f"{_name(r)}  {r.title}（{KIND_ZH.get(r.report_type, r.report_type)}，{r.pages}页）\n"
         f"  错误 {s.errors} · 警告 {s.warnings} · 提示 {s.infos}"
         f"   （{s.tables}张表，{s.sections}个章节，{s.claims}处数字陈述，{s.projects}个绩效项目）"
     )
@@ -52,15 +58,18 @@ def _headline(r: FileResult) -> str:
 def coverage_lines(r: FileResult) -> list[str]:
     """What was checked and what was not, in words: printed beside every verdict."""
     c = r.coverage
-    kinds = "、".join(f"{t.name}（第{t.pages[0]}页）" for t in c.tables) or "无"
+    def at(t) -> str:
+        return f"{Path(t.file).name} 第{t.pages[0]}页" if t.file else f"第{t.pages[0]}页"
+
+    kinds = "、".join(f"{t.name}（{at(t)}）" for t in c.tables) or "无"
     lines = [f"已识别标准表格 {len(c.tables)} 张：{kinds}"]
     if c.unrecognised:
         lines.append("未识别类型的表格 {} 张（其数据仍参与合计与科目层级核对）：{}".format(
-            len(c.unrecognised), "、".join(f"第{t.pages[0]}页" for t in c.unrecognised)))
+            len(c.unrecognised), "、".join(at(t) for t in c.unrecognised)))
     if c.not_understood:
         lines.append("读取但未能理解的表格 {} 张（表内算术未能确认读法，不据以报告问题）：{}".format(
             len(c.not_understood), "；".join(
-                f"{t.name}（第{t.pages[0]}页）：{t.reason}" for t in c.not_understood)))
+                f"{t.name}（{at(t)}）：{t.reason}" for t in c.not_understood)))
     lines += [f"未报告：{x}" for x in c.withheld]
     lines.append(f"表格数据 {c.facts} 项；说明中指向表格科目的金额 {c.figures} 处，"
                  f"与表格核对一致 {c.figures_matched} 处，"
@@ -149,6 +158,7 @@ def render_json(results: list[FileResult]) -> str:
         "files": [
             {
                 "source": r.source,
+                "parts": r.parts,
                 "status": r.status,
                 "error": r.error,
                 "report_type": r.report_type,

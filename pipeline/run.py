@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline.checks import check_document
 from pipeline.extract import extract
 from pipeline.segment import segment
+from pipeline.segment.combine import combine, local_page
 from pipeline.segment.pdf import PdfError
 from schemas.claims import Claims
 from schemas.document import Document
@@ -84,6 +85,17 @@ RULE_GROUPS = (
 )
 
 
+def _localise(doc: Document, result: FileResult) -> None:
+    """Pages of the combined report given back to their files, in evidence and coverage."""
+    for f in result.findings:
+        for e in f.evidence:
+            e.file, e.page = local_page(doc, e.page)
+    c = result.coverage
+    for t in [*c.tables, *c.unrecognised, *c.not_understood]:
+        t.file, first = local_page(doc, t.pages[0])
+        t.pages = [p - t.pages[0] + first for p in t.pages]
+
+
 STAGES = {"segment": "读取页面、表格与章节", "extract": "提取说明与绩效材料中的数字",
           "check": "核对说明与表格"}
 
@@ -92,18 +104,32 @@ def check_file(path: Path, extractor: Extractor | None = None,
                progress: Callable[[str], None] | None = None) -> CheckRun:
     """Check one report. An unreadable file becomes a failed result, never an exception.
     `progress` is told each stage (a key of STAGES) as it starts."""
+    return check_files([path], extractor, progress)
+
+
+def check_files(paths: list[Path], extractor: Extractor | None = None,
+                progress: Callable[[str], None] | None = None) -> CheckRun:
+    """Check one report published as one or several files (情况说明 and 报表 apart), read as one
+    document; evidence names its file and the page in it. A file that cannot be read fails the
+    report, with its reason."""
     step = progress or (lambda stage: None)
     step("segment")
-    try:
-        doc = segment(path)
-    except PdfError as exc:
-        return CheckRun(FileResult(source=str(path), status="failed", error=str(exc)))
+    source = str(paths[0]) if len(paths) == 1 else " + ".join(str(p) for p in paths)
+    docs = []
+    for path in paths:
+        try:
+            docs.append(segment(path))
+        except PdfError as exc:
+            error = str(exc) if len(paths) == 1 else f"{path.name}: {exc}"
+            return CheckRun(FileResult(source=source, status="failed", error=error))
+    doc = combine(docs)
     step("extract")
     claims = (extractor or extract)(doc)
     step("check")
     findings, checked = check_document(doc, claims)
     result = FileResult(
-        source=str(path),
+        source=source,
+        parts=[str(p) for p in paths] if len(paths) > 1 else [],
         report_type=doc.report_type,
         title=doc.title,
         pages=doc.page_count,
@@ -111,6 +137,8 @@ def check_file(path: Path, extractor: Extractor | None = None,
     )
     result.summary = summarise(doc, claims, result)
     result.coverage = coverage(doc, checked)
+    if doc.parts:
+        _localise(doc, result)
     if claims.llm is not None:
         result.llm = list(claims.llm.warnings)
     return CheckRun(result, doc, claims)

@@ -87,8 +87,19 @@ class TocEntry(_Model):
     page: int | None = Field(default=None, description="The page the 目录 line is printed on.")
 
 
+class DocPart(_Model):
+    """One file of a report published as several (情况说明 and 报表 apart)."""
+
+    source: str = Field(description="File name of the part.")
+    first_page: int = Field(description="Its first page in the combined report (1-based).")
+    pages: int
+
+
 class Document(_Model):
     source: str = Field(description="File name of the report.")
+    parts: list[DocPart] = Field(
+        default_factory=list, description="For a report read from several files: the files, in "
+        "order; page numbers run on across them (file 2 page 1 follows file 1's last page).")
     page_count: int
     title: str = Field(default="", description="Report title from the first page.")
     report_type: Literal["final_accounts", "budget", "unknown"] = "unknown"

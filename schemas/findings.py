@@ -18,7 +18,9 @@ class _Model(BaseModel):
 
 
 class Evidence(_Model):
-    page: int = Field(description="1-based page number.")
+    page: int = Field(description="1-based page number (in `file`, when given).")
+    file: str | None = Field(default=None, description="For a report checked from several files: "
+                             "the file this page is in.")
     source: Literal["narrative", "table"]
     text: str = Field(description="The quote, or the table row label and column.")
     table: str | None = Field(default=None, description="Table code or title.")
@@ -59,6 +61,7 @@ class Summary(_Model):
 
 class TableSeen(_Model):
     id: str
+    file: str | None = Field(default=None, description="Its file, for a report of several files.")
     kind: str = Field(description="Catalogue kind, or 'unknown'.")
     name: str = Field(description="Canonical name of the kind, or the printed title.")
     pages: list[int]
@@ -73,6 +76,7 @@ class TableUnread(_Model):
     kind: str
     name: str
     pages: list[int]
+    file: str | None = None
     reason: str = Field(description="Why, in Chinese: which identity failed on how many rows.")
 
 
@@ -104,6 +108,8 @@ class Coverage(_Model):
 
 class FileResult(_Model):
     source: str
+    parts: list[str] = Field(default_factory=list, description="For a report checked from "
+                             "several files: the files (evidence names its file).")
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
     report_type: str = "unknown"

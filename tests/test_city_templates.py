@@ -82,3 +82,36 @@ def test_a_planted_slip_is_found(tmp_path, pdf, page, old, new, rule):
     assert found and any(abs((f.stated or 0) - float(new.replace(",", ""))) < 1e-6 or
                          abs((f.expected or 0) - float(new.replace(",", ""))) < 1e-6
                          for f in found), [f.message for f in found]
+
+
+def test_a_report_published_as_two_files_is_checked_as_one(tmp_path):
+    """北京: the 情况说明 and the 报表 are two PDFs. Alone, no narrative figure meets a table;
+    together (--as-one, or the folder of the report) they do, and evidence names its file."""
+    import json
+    import subprocess
+
+    folder = CITIES / "beijing-guoziwei"
+    narrative, tables = folder / "beijing-001.pdf", folder / "beijing-013.pdf"
+    alone = check_file(narrative).result
+    assert alone.coverage.figures_matched == 0
+    exe = ROOT / ".venv" / "bin" / "budget-lens"
+    for args in ([str(narrative), str(tables), "--as-one"], [str(folder)]):
+        out = tmp_path / "r.json"
+        run = subprocess.run([str(exe), "check", *args, "--format", "json", "-o", str(out)],
+                             capture_output=True, text=True)
+        assert run.returncode in (0, 1), run.stderr
+        (r,) = json.loads(out.read_text(encoding="utf-8"))["files"]
+        assert [p.rsplit("/", 1)[-1] for p in r["parts"]] == ["beijing-001.pdf", "beijing-013.pdf"]
+        assert r["coverage"]["figures_matched"] >= 5
+        assert {t["file"].rsplit("/", 1)[-1] for t in r["coverage"]["tables"]} == {"beijing-013.pdf"}
+        assert all(t["pages"][0] <= 38 for t in r["coverage"]["tables"])  # pages of its own file
+
+
+def test_annotate_refuses_a_report_of_several_files(tmp_path):
+    import subprocess
+
+    folder = CITIES / "beijing-guoziwei"
+    exe = ROOT / ".venv" / "bin" / "budget-lens"
+    run = subprocess.run([str(exe), "check", str(folder), "--annotate", str(tmp_path / "a.pdf")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "several files" in run.stderr and "Traceback" not in run.stderr
