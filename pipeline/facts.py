@@ -111,47 +111,70 @@ class _Group:
     code: str | None
     label: str
     cells: list[tuple[int, Cell]]
+    second: bool = False  # a second code and name came before any figure (another classification)
+
+
+class _RowReader:
+    """Walks one row's cells into label/value groups: a code or label cell starts a group,
+    amounts follow it."""
+
+    def __init__(self, figures_only: bool) -> None:
+        self.figures_only = figures_only
+        self.groups: list[_Group] = []
+        self.current: _Group | None = None
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.groups.append(self.current)
+        self.current = None
+
+    def code(self, cell: Cell) -> None:
+        cur = self.current
+        if cur is not None and cur.cells:
+            self._close()
+            cur = None
+        if cur is None:
+            self.current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
+        elif cur.label:
+            cur.second = True  # 30101 基本工资 | 50101 工资奖金津补贴: the first pair names the row
+
+    def label(self, cell: Cell) -> None:
+        cur = self.current
+        if cur is not None and not cur.cells:
+            if not cur.second:
+                cur.label += cell.text  # 合 | 计 spread over the code and name columns
+            return
+        self._close()
+        self.current = _Group(code=None, label=cell.text, cells=[])
+
+    def figure(self, j: int, cell: Cell) -> None:
+        cur = self.current
+        if cell.role == "empty" and cur is not None and cur.code and (
+                not cur.label or cur.second and not cur.cells):
+            return  # the blank 款 / 项 cells of a 类 row (of either classification)
+        if cur is None and (cell.role == "amount" or (self.figures_only and cell.role == "empty")):
+            cur = self.current = _Group(code=None, label="", cells=[])  # figures only (三公 表)
+        if cell.role in ("amount", "empty") and cur is not None:
+            cur.cells.append((j, cell))
 
 
 def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
-    """Label/value groups of one row: a code or label cell starts a group; amounts follow it."""
-    groups: list[_Group] = []
-    current: _Group | None = None
-    second = False  # a second code and name before any figure: another classification's
+    """Label/value groups of one row (two-panel rows give two); a code printed in the name cell
+    ([30101]基本工资) is the group's code."""
+    reader = _RowReader(figures_only)
     for j, cell in enumerate(row.cells):
         if cell.role == "code":
-            if current is not None and current.cells:
-                groups.append(current)
-                current = None
-            if current is None:
-                current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
-                second = False
-            elif current.label:
-                second = True  # 30101 基本工资 | 50101 工资奖金津补贴: the first pair names the row
-            continue
-        if cell.role in ("label", "text"):
-            if current is not None and not current.cells:
-                if not second:
-                    current.label += cell.text  # 合 | 计 spread over the code and name columns
-                continue
-            if current is not None:
-                groups.append(current)
-            current = _Group(code=None, label=cell.text, cells=[])
-            continue
-        if cell.role == "empty" and current is not None and current.code and (
-                not current.label or second and not current.cells):
-            continue  # the blank 款 / 项 cells of a 类 row (of either classification)
-        if current is None and (cell.role == "amount" or (figures_only and cell.role == "empty")):
-            current = _Group(code=None, label="", cells=[])  # a row of figures only (三公 表)
-        if cell.role in ("amount", "empty") and current is not None:
-            current.cells.append((j, cell))
-    if current is not None:
-        groups.append(current)
-    for g in groups:
+            reader.code(cell)
+        elif cell.role in ("label", "text"):
+            reader.label(cell)
+        else:
+            reader.figure(j, cell)
+    reader._close()
+    for g in reader.groups:
         m = None if g.code else LEADING_CODE_RE.match(re.sub(r"\s+", "", g.label))
-        if m:  # [30101]基本工资: the code printed in the name cell
+        if m:
             g.code, g.label = m.group(1), m.group(2)
-    return [g for g in groups if g.cells]
+    return [g for g in reader.groups if g.cells]
 
 
 def _scale(unit: str | None) -> float:

@@ -14,7 +14,7 @@ from pipeline.segment.combine import combine, local_page
 from pipeline.segment.pdf import PdfError
 from schemas.claims import Claims
 from schemas.document import Document
-from schemas.findings import Coverage, FileResult, Summary, TableSeen
+from schemas.findings import Coverage, FileResult, Summary, TableSeen, TableUnread
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ def _localise(doc: Document, result: FileResult) -> None:
         for e in f.evidence:
             e.file, e.page = local_page(doc, e.page)
     c = result.coverage
-    for t in [*c.tables, *c.unrecognised, *c.not_understood]:
+    seen: list[TableSeen | TableUnread] = [*c.tables, *c.unrecognised, *c.not_understood]
+    for t in seen:
         t.file, first = local_page(doc, t.pages[0])
         t.pages = [p - t.pages[0] + first for p in t.pages]
 

@@ -14,7 +14,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 FIGURES = 5  # a table printing fewer amounts is a list (units, staff), not a budget table
 
 

@@ -182,18 +182,7 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
             listed.setdefault(kind, e)
     if len(body) < 3:
         return  # the tables are published in another PDF (narrative/tables pairs), or unread
-    codes = {re.sub(r"\s+", "", t.code) for t in ctx.doc.tables if t.code}
-    for kind, e in listed.items():
-        lead = re.match(r"(?:附)?表\s*\d{1,2}(?=\D|20\d\d)", re.sub(r"\s+", "", e.title))
-        if lead and lead.group(0) in codes:
-            continue  # the body prints a table under that code (its title read otherwise)
-        if kind not in body:
-            yield finding(
-                "doc.tables",
-                f"目录列有“{e.title}”，正文中未找到该表。",
-                [Evidence(page=e.page or 1, source="narrative", text=e.title)],
-                section="目录",
-            )
+    yield from _listed_missing(ctx, listed, body)
     # the 目录's list of tables is known complete when a part after the tables is listed too
     last_table = max((i for i, e in enumerate(ctx.doc.toc) if kind_from_title(e.title)), default=-1)
     complete = any(re.match(r"^第[一二三四五六七八九十]+部分", e.title)
@@ -211,6 +200,23 @@ def check_tables(ctx: Context) -> Iterator[Finding]:
         yield from _order(ctx, listed, body)
     yield from _national_final(ctx, listed, body)
     yield from _duplicated(ctx)
+
+
+def _listed_missing(ctx: Context, listed: dict[str, TocEntry], body: dict[str, Table]
+                    ) -> Iterator[Finding]:
+    """Tables the 目录 lists that the body does not print (under their kind or their code)."""
+    codes = {re.sub(r"\s+", "", t.code) for t in ctx.doc.tables if t.code}
+    for kind, e in listed.items():
+        lead = re.match(r"(?:附)?表\s*\d{1,2}(?=\D|20\d\d)", re.sub(r"\s+", "", e.title))
+        if lead and lead.group(0) in codes:
+            continue  # the body prints a table under that code (its title read otherwise)
+        if kind not in body:
+            yield finding(
+                "doc.tables",
+                f"目录列有“{e.title}”，正文中未找到该表。",
+                [Evidence(page=e.page or 1, source="narrative", text=e.title)],
+                section="目录",
+            )
 
 
 def _duplicated(ctx: Context) -> Iterator[Finding]:

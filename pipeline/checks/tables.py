@@ -21,7 +21,7 @@ from pipeline.checks.base import (
     table_name,
     value_right_of,
 )
-from schemas.document import Cell, Row, Table
+from schemas.document import Table
 from schemas.facts import Fact
 from schemas.findings import Evidence, Finding
 
