@@ -7,6 +7,7 @@ goes to the cell that holds its start. Text that wraps inside a cell is joined.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from pipeline.numbers import clean_text
@@ -51,12 +52,15 @@ def _components(segments: list[Segment]) -> list[list[Segment]]:
         return i
 
     hs = [i for i, s in enumerate(segments) if s.horizontal]
-    vs = [i for i, s in enumerate(segments) if not s.horizontal]
+    vs = sorted((i for i, s in enumerate(segments) if not s.horizontal),
+                key=lambda i: segments[i].x0)
+    vx = [segments[j].x0 for j in vs]
     for i in hs:
         h = segments[i]
-        for j in vs:
+        # only the verticals whose x falls within the horizontal's span can touch it
+        for j in vs[bisect_left(vx, h.x0 - TOL):bisect_right(vx, h.x1 + TOL)]:
             v = segments[j]
-            if h.x0 - TOL <= v.x0 <= h.x1 + TOL and v.y0 - TOL <= h.y0 <= v.y1 + TOL:
+            if v.y0 - TOL <= h.y0 <= v.y1 + TOL:
                 parent[find(i)] = find(j)
     groups: dict[int, list[Segment]] = {}
     for i, s in enumerate(segments):
