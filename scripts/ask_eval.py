@@ -37,17 +37,46 @@ def verdict(a, expected: float | None) -> str:
     return "right" if abs(value - expected) <= 0.006 else "wrong"
 
 
+CITIES = ROOT.parent / "shared" / "corpus-cities"
+
+
+def city_questions(folder: Path) -> list[tuple[str, str, str, float | None, int | None]]:
+    """(family, report path, question, expected, page) of eval/ask_cities/<city>.json, written by
+    reading the city corpus's PDFs; their reports are read from ../shared/corpus-cities."""
+    out = []
+    for f in sorted(folder.glob("*.json")):
+        for q in json.loads(f.read_text(encoding="utf-8"))["questions"]:
+            out.append((f.stem, str(CITIES / q["file"]), q["question"], q["expected"], q.get("page")))
+    return out
+
+
 def main() -> int:
     questions = json.loads((ROOT / "eval" / "ask_questions.json").read_text(encoding="utf-8"))
-    tally = {"right": 0, "wrong": 0, "unsure": 0}
-    for path, question, expected in questions["questions"]:
+    asked = [("samples+corpus", path, q, expected, None) for path, q, expected in
+             questions["questions"]]
+    if CITIES.is_dir():
+        asked += city_questions(Path(sys.argv[1]) if len(sys.argv) > 1 else
+                                ROOT / "eval" / "ask_cities")
+    tallies: dict[str, dict[str, int]] = {}
+    for family, path, question, expected, page in asked:
         a = answer(question, facts(path))
         v = verdict(a, expected)
+        tally = tallies.setdefault(family, {"right": 0, "wrong": 0, "unsure": 0, "page": 0})
         tally[v] += 1
+        cited = a.fact is not None and page is not None and a.fact.page == page
+        tally["page"] += v == "right" and cited
         shown = format_answer(a).splitlines()[0]
         print(f"{v:6} {Path(path).stem[:34]:34} {question:24} {expected!s:>10}  {shown[:60]}")
-    n = sum(tally.values())
-    print(f"{n} questions: right {tally['right']}, wrong {tally['wrong']}, unsure {tally['unsure']}")
+    total = {"right": 0, "wrong": 0, "unsure": 0}
+    for family, t in tallies.items():
+        n = t["right"] + t["wrong"] + t["unsure"]
+        pages = f", on the labelled page {t['page']}" if family != "samples+corpus" else ""
+        print(f"{family:16} {n:3d} questions: right {t['right']}, wrong {t['wrong']}, "
+              f"unsure {t['unsure']}{pages}")
+        for k in total:
+            total[k] += t[k]
+    print(f"{'all':16} {sum(total.values()):3d} questions: right {total['right']}, "
+          f"wrong {total['wrong']}, unsure {total['unsure']}")
     return 0
 
 
