@@ -410,6 +410,38 @@ def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
 PATH_RE = re.compile(r"([\u4e00-\u9fff（）()、“”]+?)[（(](类|款|项)[)）]")
 
 
+# a 功能分类 subject cited with its code (2xx; economic codes have two classifications, 3xx / 5xx)
+CODED_NAME_RE = re.compile(r"([\u4e00-\u9fff]{2,30})[（(](2\d{2}|2\d{4}|2\d{6})[)）]")
+
+
+def _coded_names(ctx: Context, names_by_code: dict, by_name: dict[str, set[str]]
+                 ) -> Iterator[Finding]:
+    """行政运行（2013201）where the tables give 行政运行 the code 2013301 and print no 2013201 in any
+    classification: the narrative cites the subject under another code."""
+    from schemas.findings import Evidence
+
+    printed = {re.sub(r"\s+", "", c.text) for t in ctx.doc.tables for r in t.rows for c in r.cells
+               if c.role == "code"}  # any classification's codes (政府经济 509 beside 部门经济 303)
+    seen = set()
+    for s in narrative(ctx):
+        for m in CODED_NAME_RE.finditer(norm(s.text)):
+            name, code = m.group(1), m.group(2)
+            codes = [c for c in by_name.get(name, ()) if len(c) == len(code)]
+            if code in names_by_code or any(p.startswith(code) for p in printed) or not codes \
+                    or (name, code) in seen:
+                continue
+            seen.add((name, code))
+            fact = names_by_code[codes[0]][1]
+            yield finding(
+                "nar.subject_name",
+                f"说明称“{name}（{code}）”，表中{name}的科目代码为{'、'.join(sorted(codes))}，"
+                f"且表中没有科目{code}。",
+                [ev_sentence(s), Evidence(page=fact.page, source="table", text=f"{codes[0]} {name}",
+                                          bbox=fact.bbox, value=codes[0])],
+                section=s.section,
+            )
+
+
 @rule("nar.subject_name", "warning", "说明中的科目名称及其类、款、项层级应与表中同一科目一致。")
 def check_subject_names(ctx: Context) -> Iterator[Finding]:
     from schemas.findings import Evidence
@@ -422,6 +454,7 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
     for code, (name, _) in names_by_code.items():
         by_name.setdefault(name, set()).add(code)
     seen = set()
+    yield from _coded_names(ctx, names_by_code, by_name)
     for s in narrative(ctx):
         text = norm(s.text).replace("“", "").replace("”", "")
         path = [(re.sub(r"^[\d.、．]+", "", m.group(1)), m.group(2)) for m in PATH_RE.finditer(text)]

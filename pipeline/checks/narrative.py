@@ -22,6 +22,7 @@ from pipeline.checks.base import (
     severity_for,
     shared,
 )
+from pipeline.facts import is_total
 from pipeline.numbers import half_unit
 from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
@@ -37,11 +38,18 @@ NOT_NARRATIVE_RE = re.compile(
     r"^第[一二]部分|^第[四五六七]部分|.*(名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置)")
 
 
+# a 说明 section inside a part the national template gives to 概况 or the tables (西安: 第二部分 >
+# 五、2021年部门预算收支说明)
+EXPLAINED_RE = re.compile(r"收支说明|情况说明|预算说明")
+ANNEX_RE = re.compile(r"附件|附表|自评|名词解释|绩效目标表")
+
+
 def narrative(ctx: Context) -> list[Sentence]:
     """Sentences of the explanatory part (情况说明), where figures restate the tables (picked once
     per document: most rules read them)."""
     return shared(ctx, "narrative", lambda: (
-        s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)))
+        s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)
+        or EXPLAINED_RE.search(s.section) and not ANNEX_RE.search(s.section)))
 
 
 def wan(claim: Claim) -> float:
@@ -572,6 +580,8 @@ def _items(tail, tail_start, spans, claims, unit_ok, head) -> list[tuple[Claim, 
             return []  # an item with several figures: the breakdown is not a plain list
         if inside and head.kind != "change" and inside[0][0].kind == "change":
             break  # the list ended: what follows is the change of the total
+        if inside and head.kind == "change" and inside[0][0].kind != "change":
+            continue  # a change's parts are changes: an item's own amount is not one of them
         if inside:
             items.append(inside[0])
     return items
@@ -713,9 +723,20 @@ def _two_changes(items: list[tuple[Sentence, Claim, Claim]],
         break
 
 
-@rule("nar.unit", "warning", "金额单位疑似错误：以万元为单位的说明中出现极小的“元”金额。")
+@rule("nar.unit", "warning", "金额单位疑似错误：以万元为单位的说明中出现极小的“元”金额，或远超报告收支总计的“万元”金额。")
 def check_unit(ctx: Context) -> Iterator[Finding]:
     sentences = narrative(ctx)
+    totals = [f.value for f in ctx.facts if is_total(f.subject) and not f.blank]
+    ceiling = max(totals, default=0.0)
+    for s in sentences if ceiling > 0 else ():
+        for c in s.claims:
+            if c.unit == "万元" and c.value > 1000 * ceiling:
+                yield finding(
+                    "nar.unit",
+                    f"此处金额写作{c.text}，是报告收支总计（{amount(ceiling)}）的"
+                    f"{c.value / ceiling:,.0f}倍，疑为以元计的金额标成了万元。",
+                    [ev_sentence(s, c)], stated=c.value, unit="万元", section=s.section,
+                )
     in_wan = {s.section for s in sentences if any(c.unit == "万元" for c in s.claims)}
     for s in sentences:
         if s.section not in in_wan:

@@ -467,5 +467,9 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
 
 
 def _ev_name(f: Fact, t: Table) -> Evidence:
-    return Evidence(page=f.page, source="table", text=f"{f.code} {f.subject} / 科目名称",
-                    table=table_name(t), bbox=None, value=f.subject)
+    """The row's name cell as evidence (its box outlined on the page)."""
+    row = t.rows[f.row] if f.row < len(t.rows) else None
+    cell = next((c for c in row.cells if c.role in ("label", "text")), None) if row else None
+    return Evidence(page=cell.page if cell else f.page, source="table",
+                    text=f"{f.code} {f.subject} / 科目名称", table=table_name(t),
+                    bbox=cell.bbox if cell else f.bbox, value=cell.text if cell else f.subject)
