@@ -12,6 +12,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 SAMPLE_IDS = ["000", "001", "002", "003"]
 
 
+def load_mutate():
+    """scripts/mutate.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "scripts" / "mutate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mutate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def sample_pdf(sample_id: str) -> Path:
     return next(SAMPLES.glob(f"{sample_id}_*.pdf"))
 

@@ -2,11 +2,8 @@
 for (corpus/cities): a planted slip is found, a layout the arithmetic explains gives no finding,
 and what cannot be explained is said to be not understood."""
 
-import importlib.util
-import sys
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_mutate
 
 from pipeline.facts import table_facts
 from pipeline.readings import column_models
@@ -14,14 +11,6 @@ from pipeline.run import check_file
 from pipeline.segment import segment
 
 CITIES = ROOT / "corpus" / "cities"
-
-
-def _mutate():
-    spec = importlib.util.spec_from_file_location("mutate", ROOT / "scripts" / "mutate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mutate"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +64,7 @@ def test_codes_printed_as_an_outline_get_their_class():
     ("shanghai-005.pdf", 7, "70,716,064", "70,716,264", "tbl.balance"),
 ])
 def test_a_planted_slip_is_found(tmp_path, pdf, page, old, new, rule):
-    mutate = _mutate()
+    mutate = load_mutate()
     dest = tmp_path / pdf
     assert mutate.plant(CITIES / pdf, page, old, new, dest)
     found = [f for f in check_file(dest).result.findings if f.rule == rule]

@@ -1,18 +1,12 @@
 """The mutation script changes one digit in place in a real PDF and nothing else."""
 
-import importlib.util
-import sys
 
 import pymupdf
-from conftest import ROOT
+from conftest import ROOT, load_mutate
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("mutate", ROOT / "scripts" / "mutate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mutate"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_mutate()
 
 
 def test_one_digit_changes_in_place(tmp_path):
