@@ -6,12 +6,18 @@ from pipeline.evaluate import evaluate, load_labels
 from pipeline.run import check_file, check_files
 
 
+def run_eval(**kw):
+    """The bundled labels scored as `budget-lens eval` scores them (pairs checked as one)."""
+    return evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result,
+                    pair_checker=lambda ps: check_files(ps).result, **kw)
+
+
 def _samples(result):
     return [d for d in result.docs if (ROOT / "samples" / d.source).exists()]
 
 
 def test_gold_precision_and_recall():
-    result = evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result)
+    result = run_eval()
     report = result.as_text()
     samples = _samples(result)
     assert len(samples) == 4, report
@@ -20,7 +26,7 @@ def test_gold_precision_and_recall():
 
 
 def test_no_error_finding_is_only_rounding():
-    result = evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result)
+    result = run_eval()
     for d in _samples(result):
         assert d.rounding_errors == [], [f.message for f in d.rounding_errors]
 
@@ -39,7 +45,7 @@ def test_labels_are_well_formed():
 def test_corpus_goals():
     """Every corpus report: ≥95% of its hand-counted standard tables recognised, no false error,
     at most one false warning; overall precision and recall as last measured (a ratchet)."""
-    result = evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result)
+    result = run_eval()
     report = result.as_text()
     corpus = [d for d in result.docs if (ROOT / "corpus" / d.source).exists()]
     assert len(corpus) == 32, report
@@ -83,8 +89,7 @@ def test_city_goals():
 
     if not CITIES.is_dir():
         pytest.skip("the city corpus (../shared/corpus-cities) is not beside this checkout")
-    result = evaluate(ROOT / "eval" / "labels", ROOT / "samples", lambda p: check_file(p).result,
-                      skip_unseen=True, pair_checker=lambda ps: check_files(ps).result)
+    result = run_eval(skip_unseen=True)
     cities = [d for d in result.docs if d.family in
               ("beijing", "guangzhou", "shanghai-city", "shenzhen", "xian", "yantai")]
     assert len(cities) == 24

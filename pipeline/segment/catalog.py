@@ -73,6 +73,8 @@ TITLE_WORDING = ((re.compile(r"总体情况表"), "总表"), (re.compile(r"情�
 
 def kind_from_title(title: str) -> str | None:
     t = re.sub(r"\s+", "", title)
+    if t.startswith("目录") or len(re.findall(r"表(?![（(]|$)", t)) >= 3:
+        return None  # a list of the tables (目录序号报表名称 收支预算总表 收入预算总表 …), not one
     for pattern, plain in TITLE_WORDING:
         t = pattern.sub(plain, t)
     for k in CATALOGUE:
