@@ -248,17 +248,15 @@ def _best_reading(readings: dict[tuple[int, bool], list[_Sum]]) -> list[list[_Su
     return list(best.values())
 
 
-def model_sums(facts: list[Fact]) -> tuple[list[_Sum], int, bool]:
+def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool]:
     """Row sums under the column models the table's arithmetic confirms (pipeline.readings):
-    the failing sums (rows that fail every best model of their total column), how many rows the
-    models explain, and whether any model was confirmed."""
+    the failing sums (rows that fail every best model of their total column), and whether any
+    model was confirmed."""
     failing: list[_Sum] = []
-    explained = 0
     models = column_models(facts)
     rows = rows_of(facts)
     for tied in models:
         first = tied[0]
-        explained += first.holding
         for row in rows[first.panel]:
             if any(adds_up(row, m.total, m.parts) is not False for m in tied):
                 continue
@@ -266,7 +264,7 @@ def model_sums(facts: list[Fact]) -> tuple[list[_Sum], int, bool]:
             parts = [row[p] for p in first.parts if p in row]
             label = " ".join(x for x in (total.code or "", total.subject) if x)
             failing.append(_Sum(total, parts, f"{label}/{total.header}"))
-    return failing, explained, bool(models)
+    return failing, bool(models)
 
 
 @dataclass
@@ -292,13 +290,14 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
     tables = {t.id: t for t in ctx.doc.tables}
     for tid, facts in _by_table(ctx.facts).items():
         reasons = []
-        h = gate(hierarchy_sums(facts))
-        hier = _gated(hierarchy_sums(facts))
+        sums = hierarchy_sums(facts)
+        h = gate(sums)
+        hier = _gated(sums)
         if h.failing and not h.confirmed and h.live >= 3:
             reasons.append(f"科目层级（类=Σ款、款=Σ项）{h.reason}")
-        live = max((len(r) for r in rows_of(facts).values()), default=0)
-        if live >= MIN_ROWS:
-            rows, explained, confirmed = model_sums(facts)
+        printed_rows = max((len(r) for r in rows_of(facts).values()), default=0)
+        if printed_rows >= MIN_ROWS:
+            rows, confirmed = model_sums(facts)
             header = gate([s for v in _best_reading(row_sums(facts)) for s in v])
             if not confirmed and header.failing and not header.confirmed:
                 reasons.append(f"行合计（合计=各分列之和）按表头读法{header.reason}，"
