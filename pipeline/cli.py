@@ -37,6 +37,28 @@ def check_output(output: str | None, what: str = "-o") -> None:
         raise UsageError(f"{output}: cannot write there (permission denied)")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names (links followed), or one path where nothing exists yet."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_clobber(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:
+    """Before any work: an output that is an input, or two outputs that are one file, would lose
+    what is already written. `outputs` are (option, path) pairs."""
+    for i, (what, out) in enumerate(outputs):
+        for src in inputs:
+            if _same_file(out, src):
+                raise UsageError(f"{out}: {what} would overwrite an input ({src})")
+        for other_what, other in outputs[i + 1:]:
+            if _same_file(out, other):
+                raise UsageError(f"{out}: {what} and {other_what} name the same file")
+
+
 def _annotate_targets(files: list[Path], target: str) -> list[Path]:
     """Where each annotated PDF goes: the file itself for one report, else one name per report in
     the folder (created when missing), never two reports onto one name."""
@@ -129,6 +151,8 @@ def _load(path: str) -> Document:
 
 def cmd_segment(args: argparse.Namespace) -> int:
     check_output(args.output)
+    if args.output:
+        refuse_clobber([("-o", Path(args.output))], [Path(args.file)])
     doc = _load(args.file)
     if args.format == "json":
         _write(json.dumps(document_json(doc), ensure_ascii=False, indent=1), args.output)
@@ -238,6 +262,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.annotate and any(len(r) > 1 for r in reports):
         raise UsageError("--annotate writes one PDF per file: not with a report of several files")
     targets = _annotate_targets(files, args.annotate) if args.annotate else []
+    refuse_clobber(([("-o", Path(args.output))] if args.output else [])
+                   + [("--annotate", t) for t in targets],
+                   [p for r in reports for p in r])
     extractor, client = _extractor(args)
     runs = [check_files(r, extractor) for r in reports]
     _llm_notes(runs, client)
@@ -343,6 +370,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     check_output(args.db, "--db")
     for export in (args.csv, args.xlsx):
         check_output(export, "--csv/--xlsx")
+    stem = db.with_suffix("")
+    csv_path = Path(args.csv or f"{stem}.findings.csv")
+    xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
+    refuse_clobber([("--db", db), ("--csv", csv_path), ("--xlsx", xlsx_path)], find_pdfs(folder))
     try:
         open_db(db).close()
     except sqlite3.DatabaseError:
@@ -356,9 +387,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return 130
     present = outcome.paths
     print(summary_text(db, outcome, present))
-    stem = db.with_suffix("")
-    csv_path = Path(args.csv or f"{stem}.findings.csv")
-    xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
     n = export_csv(db, csv_path, present)
     export_xlsx(db, xlsx_path, present)
     print(f"已导出{n}条问题：{csv_path}，{xlsx_path}")

@@ -68,3 +68,30 @@ def test_bad_file_among_good_ones(tmp_path):
     data = json.loads(r.stdout)
     assert [f["status"] for f in data["files"]] == ["ok", "failed"]
     assert "not a PDF" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_output_overwrites_an_input_or_another_output(tmp_path):
+    """An output that is an input (by name or through a link), or two outputs that are one file,
+    is refused before any work: one line, exit 2, the report untouched."""
+    import shutil
+
+    report = tmp_path / "r.pdf"
+    shutil.copy(sample_pdf("000"), report)
+    before = report.read_bytes()
+    (tmp_path / "link.pdf").symlink_to(report)
+    cases = [
+        ("check", str(report), "-o", str(report)),
+        ("check", str(report), "-o", str(tmp_path / "link.pdf")),
+        ("segment", str(report), "-o", str(report)),
+        ("check", str(report), "--annotate", str(report)),
+        ("check", str(report), "--annotate", str(tmp_path / "x.pdf"), "-o", str(tmp_path / "x.pdf")),
+        ("batch", str(tmp_path), "--db", str(tmp_path / "r.sqlite"), "--csv", str(report)),
+        ("batch", str(tmp_path), "--db", str(tmp_path / "r.sqlite"), "--csv", str(tmp_path / "o"),
+         "--xlsx", str(tmp_path / "o")),
+    ]
+    for args in cases:
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+        assert report.read_bytes() == before, args
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "r.sqlite").exists()
