@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ def check_output(output: str | None, what: str = "-o") -> None:
         raise UsageError(f"{output}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise UsageError(f"{output}: cannot write there (permission denied)")
+    try:  # the file is written beside itself and renamed: the folder must take a new file
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".budget-lens-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -373,6 +379,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     stem = db.with_suffix("")
     csv_path = Path(args.csv or f"{stem}.findings.csv")
     xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
+    for export in (csv_path, xlsx_path):  # the default names too, before the folder runs
+        check_output(str(export), "--csv/--xlsx")
     refuse_clobber([("--db", db), ("--csv", csv_path), ("--xlsx", xlsx_path)], find_pdfs(folder))
     try:
         open_db(db).close()

@@ -95,3 +95,10 @@ def test_no_output_overwrites_an_input_or_another_output(tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
         assert report.read_bytes() == before, args
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "r.sqlite").exists()
+
+
+def test_an_output_in_a_folder_that_takes_no_file_is_refused_first():
+    """/proc passes a permission test but takes no new file: refused before any work, one line."""
+    r = cli("check", str(sample_pdf("000")), "-o", "/proc/budget-lens-report.txt")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "cannot write there" in r.stderr and ".tmp" not in r.stderr
