@@ -336,11 +336,21 @@ def workbook(title: str, columns: list[str]):  # type: ignore[no-untyped-def]
     return wb, ws
 
 
+def append_text(ws, row: list) -> None:  # type: ignore[no-untyped-def]
+    """A row whose texts stay texts: a comment or name that starts with = (or + - @) is written
+    as a string, never as a live formula (formula injection)."""
+    ws.append(row)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def export_xlsx(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) -> int:
     wb, ws = workbook("问题清单", COLUMNS)
     n = 0
     for row in finding_rows(db_path, paths):
-        ws.append([*row[:-1], _evidence_text(row[-1])])
+        append_text(ws, [*row[:-1], _evidence_text(row[-1])])
         n += 1
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
@@ -356,7 +366,7 @@ def export_xlsx(db_path: Path, dest: Path, paths: Iterable[Path] | None = None) 
     failed = wb.create_sheet("失败的文件")
     failed.append(["文件", "原因"])
     for path, error in failed_rows(db_path, paths):
-        failed.append([path, error])
+        append_text(failed, [path, error])
     failed.column_dimensions["A"].width = 50
     failed.column_dimensions["B"].width = 80
     tmp = dest.with_name(dest.name + ".tmp")

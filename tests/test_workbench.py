@@ -319,3 +319,19 @@ def test_a_rotated_page_is_drawn_as_displayed_in_the_space_of_its_evidence():
     assert width > height  # landscape, as displayed
     png = pymupdf.Pixmap(render_page(pdf, 10, width=800))
     assert png.width == 800 and abs(png.height - 800 * height / width) <= 1
+
+
+def test_review_export_writes_user_text_as_text(client):
+    """A comment or reviewer name that starts with = is a string cell in the XLSX, never a live
+    formula (formula injection)."""
+    doc = upload(client, sample_pdf("003"))
+    assert wait_done(client, doc["id"])["status"] == "ok"
+    share = keys(client.get(f"/doc/{doc['id']}").text, "nar.share")
+    comment, reviewer = '=HYPERLINK("http://example.invalid","点此")', "=1+1"
+    client.post(f"/doc/{doc['id']}/verdict", headers={"Accept": "application/json"},
+                data={"key": share[0], "verdict": "confirmed", "reviewer": reviewer,
+                      "comment": comment})
+    sheet = load_workbook(io.BytesIO(client.get(f"/doc/{doc['id']}/review.xlsx").content)).active
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[2].value == "nar.share")
+    assert (row[10].value, row[10].data_type) == (comment, "s")
+    assert (row[11].value, row[11].data_type) == (reviewer, "s")

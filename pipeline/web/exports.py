@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.batch import workbook
+from pipeline.batch import append_text, workbook
 from pipeline.evaluate import GoldFinding, LabelFile
 from pipeline.report import SEVERITY_ZH, _num, _where, annotate
 from pipeline.web.store import Doc, Verdict
@@ -84,7 +84,7 @@ def review_xlsx(items: Iterable[Reviewed]) -> bytes:
     for item in items:
         for f in item.result.findings:
             v = item.verdicts.get(f.digest())
-            ws.append([item.doc.name, SEVERITY_ZH[f.severity], f.rule, f.message,
+            append_text(ws, [item.doc.name, SEVERITY_ZH[f.severity], f.rule, f.message,
                        _num(f.stated, f.unit), _num(f.expected, f.unit), f.section,
                        ",".join(map(str, _pages(f))),
                        "；".join(f"{_where(e)}：{e.text}" for e in f.evidence),
