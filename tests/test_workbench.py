@@ -335,3 +335,19 @@ def test_review_export_writes_user_text_as_text(client):
     row = next(r for r in sheet.iter_rows(min_row=2) if r[2].value == "nar.share")
     assert (row[10].value, row[10].data_type) == (comment, "s")
     assert (row[11].value, row[11].data_type) == (reviewer, "s")
+
+
+def test_what_does_not_exist_answers_404(client):
+    """An id past SQLite's integers, or the exports of a folder never checked: 404, not 500 or an
+    empty download."""
+    for url in (f"/doc/{10**30}", f"/doc/{10**30}/review.xlsx", "/folder/987654/labels.zip",
+                "/folder/987654/review.xlsx", f"/folder/{10**30}"):
+        r = client.get(url)
+        assert r.status_code == 404, (url, r.status_code)
+
+
+def test_upload_names_keep_their_extension():
+    assert safe_name("...pdf") == "report.pdf"
+    assert safe_name(".pdf") == "report.pdf"
+    assert safe_name("../../年度 报告.pdf") == "年度 报告.pdf"
+    assert safe_name("a:b?.PDF") == "a_b_.PDF"

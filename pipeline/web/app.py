@@ -164,7 +164,11 @@ def _download(content: bytes, name: str, media: str) -> Response:
 def safe_name(name: str | None) -> str:
     """The file name a browser sent, as a plain name in one folder (no path, no control
     characters)."""
-    base = UNSAFE_NAME.sub("_", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    raw = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = UNSAFE_NAME.sub("_", raw).strip(" .")
+    if raw.lower().endswith(".pdf") and not base.lower().endswith(".pdf"):
+        base = (base[:-3].strip(" .") if base.lower().endswith("pdf") else base) or "report"
+        base += ".pdf"  # ...pdf: the dots were the name; the extension stays
     return base[-120:] or "report.pdf"
 
 
@@ -227,8 +231,11 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
                         status_code=exc.status_code)
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id names nothing
+
+
 def get_doc(wb: Workbench, doc_id: int) -> Doc:
-    doc = wb.store.document(doc_id)
+    doc = wb.store.document(doc_id) if 0 < doc_id <= MAX_ID else None
     if doc is None:
         raise HTTPException(404, "没有这份报告")
     return doc
@@ -304,12 +311,17 @@ async def upload(wb: Bench, files: Annotated[list[UploadFile], File()]) -> JSONR
 # -- folders ----------------------------------------------------------------------------------
 
 
+def get_folder(wb: Workbench, run_id: int) -> tuple[str, bool]:
+    found = wb.store.folder(run_id) if 0 < run_id <= MAX_ID else None
+    if found is None:
+        raise HTTPException(404, "没有这个文件夹的检查记录")
+    return found
+
+
 @router.get("/folder/{run_id}", response_class=HTMLResponse)
 def folder(request: Request, wb: Bench, run_id: int, sort: str = "name", order: str = "asc",
            page: int = 1, per_page: int = 100) -> HTMLResponse:
-    found = wb.store.folder(run_id)
-    if found is None:
-        raise HTTPException(404, "没有这个文件夹的检查记录")
+    found = get_folder(wb, run_id)
     docs = wb.store.folder_docs(run_id, sort, order == "desc")
     per_page = min(max(per_page, 1), 500)
     pages = max(1, -(-len(docs) // per_page))
@@ -325,6 +337,7 @@ def folder(request: Request, wb: Bench, run_id: int, sort: str = "name", order: 
 
 @router.get("/folder/{run_id}/labels.zip")
 def folder_labels(wb: Bench, run_id: int) -> Response:
+    get_folder(wb, run_id)
     docs = wb.store.folder_docs(run_id)
     content = exports.labels_zip((d, wb.store.verdicts(d.sha256)) for d in docs if d.reviewed)
     return _download(content, f"labels-{run_id}.zip", "application/zip")
@@ -332,6 +345,7 @@ def folder_labels(wb: Bench, run_id: int) -> Response:
 
 @router.get("/folder/{run_id}/review.xlsx")
 def folder_xlsx(wb: Bench, run_id: int) -> Response:
+    get_folder(wb, run_id)
     items = [reviewed(wb, d) for d in wb.store.folder_docs(run_id) if d.status == "ok"]
     return _download(exports.review_xlsx(items), f"review-{run_id}.xlsx", XLSX)
 
