@@ -178,6 +178,15 @@ def test_size_limit_and_csrf(data):
         big = c.post("/upload", files=[("files", ("a.pdf", sample_pdf("003").read_bytes(),
                                                   "application/pdf"))])
         assert big.status_code == 413 and "0.1 MB" in big.json()["detail"]
+        # the same file sent without a Content-Length (chunked): 413 in Chinese too, not the
+        # body parser's English 400
+        boundary = "budget-lens-test"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode() \
+            + sample_pdf("003").read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        chunked = c.post("/upload", content=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert chunked.status_code == 413 and "0.1 MB" in chunked.json()["detail"], chunked.text
         token = c.headers.pop("X-CSRF-Token")
         small = [("files", ("b.pdf", b"%PDF-1.4\n%%EOF", "application/pdf"))]
         assert c.post("/upload", files=small).status_code == 403

@@ -86,18 +86,26 @@ class UploadLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
+                exceeded = True
                 raise _TooLarge
             return message
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if exceeded and not started:
+                # the body parser answers a cut-off body with its own 400: the answer is 413
+                started = True
+                await self._refuse(scope, receive, send)
+                return
+            if exceeded:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
