@@ -384,6 +384,9 @@ def ask_llm(question: str, facts: list[Fact], client) -> LLMAnswer:
 
 
 def format_llm_answer(a: LLMAnswer, fallback: Answer) -> str:
+    if a.value is None and not a.citations and fallback.sure and fallback.fact is not None:
+        # the model found nothing where the report's own figure was found: that answer stands
+        return "模型未给出答案，离线检索结果：\n" + format_answer(fallback)
     if a.rejected:
         return (f"模型的回答未能在报告原文中核实（{a.rejected}），已拒绝。离线检索结果：\n"
                 + format_answer(fallback))

@@ -146,3 +146,13 @@ def test_the_question_set_scores():
     right = int(last.split("right ")[1].split(",")[0])
     wrong = int(last.split("wrong ")[1].split(",")[0])
     assert right >= 40 and wrong == 0, r.stdout
+
+
+def test_a_model_without_an_answer_leaves_the_offline_answer_standing():
+    """The model says it found nothing; the offline reading found the figure: that is printed."""
+    from pipeline.ask import LLMAnswer
+
+    offline = answer("2024年度收入总计是多少？", facts("000"))
+    assert offline.sure
+    said = format_llm_answer(LLMAnswer("报告中没有找到相关数字。", None, None, []), offline)
+    assert "2,445.79" in said and "没有找到" not in said
