@@ -38,6 +38,10 @@ class ConfigError(Exception):
     """The LLM cannot be used as configured; the message says what to do."""
 
 
+class _Unreadable(Exception):
+    """A reply that parsed but is no chat completion."""
+
+
 class LLMError(Exception):
     def __init__(self, message: str, attempts: int, usage: Usage) -> None:
         super().__init__(message)
@@ -189,10 +193,19 @@ class LLMClient:
                     attempts += 1
                     with self.usage._lock:
                         self.usage.requests += 1
-                    return fn(model=self.config.model, temperature=0, **kwargs)
+                    reply = fn(model=self.config.model, temperature=0, **kwargs)
+                    if not hasattr(reply, "choices") or not reply.choices:
+                        raise _Unreadable(type(reply).__name__)
+                    return reply
         except TRANSIENT as exc:
             raise LLMError(f"gave up after {attempts} attempts: {exc}", attempts,
                            self.usage) from None
+        except (_Unreadable, AttributeError, TypeError, openai.APIResponseValidationError,
+                json.JSONDecodeError) as exc:
+            # a 200 whose body is no chat completion (an HTML error page, a wrong base URL,
+            # bytes): one more failure that falls back to the rules
+            raise LLMError(f"服务器的回复不是对话补全的 JSON（{type(exc).__name__}），"
+                           "请检查 OPENAI_BASE_URL", attempts, self.usage) from None
         raise AssertionError("unreachable")
 
     def _ask(self, messages: list[dict[str, str]], schema: type[T]) -> T:

@@ -249,3 +249,48 @@ def test_calls_not_done_by_the_report_deadline_fall_back():
     t0 = time.perf_counter()
     done = _run_all(chunks, run, slow)
     assert set(done) == {"c0", "c2"} and time.perf_counter() - t0 < 1.5
+
+
+@pytest.mark.parametrize("body,kind", [
+    (b"<html><body>502 Bad Gateway</body></html>", "text/html"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "application/octet-stream"),
+    (b'"just a string"', "application/json"),
+])
+def test_a_reply_that_is_no_chat_completion_falls_back_to_the_rules(tmp_path, body, kind):
+    """A real local server answers 200 with an HTML page, bytes or a bare JSON string (a wrong
+    base URL): `check --llm openai` keeps the rule-based claims, says so in one warning, and its
+    exit code is the findings' — never a traceback."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+               "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
+               "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                            "--llm", "openai", "--max-retries", "0", "--format", "json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        server.shutdown()
+    assert "Traceback" not in r.stderr, r.stderr
+    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                              "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == offline.returncode == 1
+    result = json.loads(r.stdout)["files"][0]
+    assert result["llm"] and all("不是对话补全的 JSON" in w for w in result["llm"])
+    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
+    assert rules(r.stdout) == rules(offline.stdout)  # every rule finding kept
