@@ -100,3 +100,35 @@ def test_serve_bad_options_get_one_line(tmp_path):
         port = busy.getsockname()[1]
         assert_one_line_error(run_cli("serve", "--data", str(tmp_path / "d"), "--port", str(port)),
                               f"cannot listen on 127.0.0.1:{port} (Address already in use)")
+
+
+def test_damaged_font_maps_are_an_unreadable_text_layer(tmp_path):
+    """A real report whose font maps give private-use characters (mojibake) is one line and exit
+    2, not a report checked on garbage."""
+    import re
+    import subprocess
+    import sys
+
+    import pymupdf
+    from conftest import sample_pdf
+
+    doc = pymupdf.open(sample_pdf("000"))
+    for xref in range(1, doc.xref_length()):
+        kind, ref = doc.xref_get_key(xref, "ToUnicode")
+        if kind != "xref":
+            continue
+        cmap_xref = int(ref.split()[0])
+        text = doc.xref_stream(cmap_xref).decode("latin-1")
+        space = re.search(r"begincodespacerange\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", text)
+        lo, hi = space.groups() if space else ("0000", "FFFF")
+        doc.update_stream(cmap_xref, (
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            f"1 begincodespacerange <{lo}> <{hi}> endcodespacerange\n"
+            f"1 beginbfrange <{lo}> <{hi}> <E000> endbfrange\n"
+            "endcmap CMapName currentdict /CMap defineresource pop end end").encode())
+    bad = tmp_path / "mojibake.pdf"
+    doc.save(bad)
+    r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(bad)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "text layer cannot be read" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -184,7 +184,17 @@ def read_layout(path: Path) -> list[PageLayout]:
         raise PdfError(
             f"{path}: no text found in the PDF (a scanned report?); OCR is not available"
         )
+    if _unreadable(pages):
+        raise PdfError(f"{path}: the PDF's text layer cannot be read (its font maps give "
+                       "replacement or private-use characters, not text)")
     return pages
+
+
+def _unreadable(pages: list[PageLayout]) -> bool:
+    """Most of the text is U+FFFD or private-use code points: damaged font maps, mojibake."""
+    chars = [ch for p in pages for ln in p.lines for ch in ln.text if not ch.isspace()]
+    bad = sum(ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" for ch in chars)
+    return bool(chars) and bad > 0.5 * len(chars)
 
 
 def raw_text_dict_time(path: Path) -> float:

@@ -34,6 +34,7 @@ REASONS_ZH = (
     ("encrypted", "PDF文件已加密（有密码保护），请先解密"),
     ("has no pages", "PDF文件没有页面"),
     ("no text found", "PDF中没有可读的文字（可能是扫描件），暂不支持文字识别"),
+    ("text layer cannot be read", "PDF的文字层无法读取（字体编码损坏，读出的是乱码）"),
 )
 
 
