@@ -181,13 +181,18 @@ def _project_call(client: LLMClient, doc: Document, chunk: Chunk, rate: str) -> 
     return client.structured(prompt, values, ProjectReasons, chunk.hash)
 
 
+WHAT_ZH = {"claim": "数字陈述", "reason": "原因"}
+
+
 def _grounded(items: list, ground, chunk: Chunk, what: str, out: LLMOutput) -> list:
     """The items grounded in the chunk; each dropped one leaves a warning."""
     kept = []
     for item in items:
         why = ground(item, chunk)
         if why:
-            out.warnings.append(f"dropped an ungrounded {what} in “{chunk.title}”: {why}")
+            said = getattr(item, "quote", "")[:30]
+            out.warnings.append(f"已舍弃“{chunk.title}”（第{chunk.page}页）中一条无法在原文中核实的"
+                                f"{WHAT_ZH.get(what, what)}（“{said}”）：{why}")
             log.debug("dropped an ungrounded %s in %s: %s", what, chunk.id, why)  # reported once, below
             continue
         kept.append(item)
@@ -243,12 +248,12 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
     results = _run_all(chunks, run, client)
     for chunk in chunks:
         if chunk.id not in results:
-            out.warnings.append(f"LLM extraction of “{chunk.title}” did not finish within the "
-                                f"{client.config.deadline:g}s deadline; the rule-based claims are used")
+            out.warnings.append(f"“{chunk.title}”（第{chunk.page}页）的LLM抽取未在"
+                                f"{client.config.deadline:g}秒期限内完成，沿用规则抽取的结果")
     for chunk, answer, error in (results[c.id] for c in chunks if c.id in results):
         if error is not None:
-            msg = (f"LLM extraction failed for “{chunk.title}” after {error.attempts} attempts "
-                   f"({error}); the rule-based claims are used")
+            msg = (f"“{chunk.title}”（第{chunk.page}页）的LLM抽取在{error.attempts}次尝试后失败"
+                   f"（{error}），沿用规则抽取的结果")
             log.debug(msg)  # reported once, from out.warnings
             out.warnings.append(msg)
             continue
@@ -258,6 +263,7 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
                                                   bbox=chunk.bbox, chunk=chunk.id))
         elif isinstance(answer, ProjectReasons):
             out.reasons[chunk.title] = _grounded(answer.items, ground_reason, chunk, "reason", out)
+    out.warnings = list(dict.fromkeys(out.warnings))  # one line for what two chunks both met
     out.usage = client.usage.as_dict()
     claims.llm = out
     return claims

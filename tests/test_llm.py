@@ -68,7 +68,7 @@ def test_server_errors_until_retries_give_up_then_rules_take_over():
     doc = tiny_doc()
     claims = llm_extract(doc, c)
     assert c.usage.failures == 1 and claims.llm.narrative == []
-    assert any("after 4 attempts" in w and "rule-based" in w for w in claims.llm.warnings)
+    assert any("4次尝试后失败" in w and "沿用规则抽取" in w for w in claims.llm.warnings)
     assert claims.sentences == extract(doc).sentences
     assert llm_findings(doc, claims) == rule_findings(doc)
 
