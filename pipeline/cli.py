@@ -302,10 +302,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.evaluate import LabelError, evaluate
     from pipeline.run import check_file, check_files
 
-    pair_checker = None
     if args.scale:
         return _scale(args)
     root = Path(__file__).resolve().parent.parent
+    pair_checker = None
     labels = Path(args.labels) if args.labels else default_labels()
     if not labels.is_dir():
         raise UsageError(f"{labels}: no such labels folder")
@@ -339,19 +339,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scale(args: argparse.Namespace) -> int:
+def _pdf_folder(folder: Path, jobs: int) -> list[Path]:
+    """The PDFs of a folder to work through with `jobs` workers, or one line saying why not."""
     from pipeline.batch import find_pdfs
-    from pipeline.scale import measure
 
-    folder = Path(args.scale)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
-    if args.jobs < 1:
+    if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     pdfs = find_pdfs(folder)
     if not pdfs:
         raise UsageError(f"{folder}: no PDFs found")
-    result = measure(pdfs, args.jobs)
+    return pdfs
+
+
+def _scale(args: argparse.Namespace) -> int:
+    from pipeline.scale import measure
+
+    result = measure(_pdf_folder(Path(args.scale), args.jobs), args.jobs)
     _write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1) if args.format == "json"
            else result.as_text(), None)
     return EXIT_OK
@@ -360,18 +365,13 @@ def _scale(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from pipeline.batch import export_csv, export_xlsx, find_pdfs, open_db, run_batch, summary_text
+    from pipeline.batch import export_csv, export_xlsx, open_db, run_batch, summary_text
 
     folder = Path(args.folder)
     if folder.is_file():
         raise UsageError(f"{folder}: batch wants a folder of PDFs; "
                          "for one report use budget-lens check")
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder")
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    if not find_pdfs(folder):
-        raise UsageError(f"{folder}: no PDFs found")
+    pdfs = _pdf_folder(folder, args.jobs)
     db = Path(args.db)
     check_output(args.db, "--db")
     for export in (args.csv, args.xlsx):
@@ -381,7 +381,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     xlsx_path = Path(args.xlsx or f"{stem}.findings.xlsx")
     for export in (csv_path, xlsx_path):  # the default names too, before the folder runs
         check_output(str(export), "--csv/--xlsx")
-    refuse_clobber([("--db", db), ("--csv", csv_path), ("--xlsx", xlsx_path)], find_pdfs(folder))
+    refuse_clobber([("--db", db), ("--csv", csv_path), ("--xlsx", xlsx_path)], pdfs)
     try:
         open_db(db).close()
     except sqlite3.DatabaseError:

@@ -166,8 +166,9 @@ def score(result: FileResult, labels: LabelFile) -> DocScore:
     gold = labels.findings
     matched = pairs(preds, gold)
     matched_gold = [g for k, g in enumerate(gold) if k in matched]
-    matched_pred = [preds[i] for i in matched.values()]
-    extra = [f for i, f in enumerate(preds) if i not in set(matched.values())]
+    taken = set(matched.values())
+    matched_pred = [preds[i] for i in sorted(taken)]
+    extra = [f for i, f in enumerate(preds) if i not in taken]
     found, missed_tables = table_recall(result, labels)
     return DocScore(
         source=Path(labels.source).name,
@@ -207,13 +208,14 @@ def load_labels(folder: Path) -> list[tuple[Path, LabelFile]]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+CITY_CORPUS = ROOT.parent / "shared" / "corpus-cities"  # beside a checkout that has ../shared
 
 
 def corpus_dirs() -> list[Path]:
     """Folders of reports that are not in the repository: the city corpus beside it (when the
     checkout has ../shared), or the folders named in BUDGET_LENS_CORPUS (os.pathsep-separated)."""
     named = [Path(p) for p in os.environ.get("BUDGET_LENS_CORPUS", "").split(os.pathsep) if p]
-    return named + [ROOT.parent / "shared" / "corpus-cities"]
+    return [*named, CITY_CORPUS]
 
 
 def locate(labels_path: Path, source: str, samples: Path) -> Path | None:

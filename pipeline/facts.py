@@ -123,7 +123,7 @@ class _RowReader:
         self.groups: list[_Group] = []
         self.current: _Group | None = None
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self.current is not None:
             self.groups.append(self.current)
         self.current = None
@@ -131,7 +131,7 @@ class _RowReader:
     def code(self, cell: Cell) -> None:
         cur = self.current
         if cur is not None and cur.cells:
-            self._close()
+            self.close()
             cur = None
         if cur is None:
             self.current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
@@ -144,7 +144,7 @@ class _RowReader:
             if not cur.second:
                 cur.label += cell.text  # 合 | 计 spread over the code and name columns
             return
-        self._close()
+        self.close()
         self.current = _Group(code=None, label=cell.text, cells=[])
 
     def figure(self, j: int, cell: Cell) -> None:
@@ -169,7 +169,7 @@ def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
             reader.label(cell)
         else:
             reader.figure(j, cell)
-    reader._close()
+    reader.close()
     for g in reader.groups:
         m = None if g.code else LEADING_CODE_RE.match(re.sub(r"\s+", "", g.label))
         if m:

@@ -21,9 +21,9 @@ from itertools import combinations
 
 from schemas.facts import Fact
 
-CONFIRM = 0.9  # share of a model's rows that must add up
+CONFIRM = 0.9  # share of a reading's rows (or independent sums) that must add up
 MIN_ROWS = 3  # rows a model must explain before it counts as confirmed
-SMALL = 10  # rows few enough that one failing row is a slip, not a misreading
+SMALL = 10  # rows (or sums) few enough that one failing one is a slip, not a misreading
 MAX_PARTS = 6  # parts of one sum, at most
 WINDOW = 9  # columns after a total that may be its parts
 EPS = 1e-9
@@ -44,7 +44,7 @@ Row = dict[int, Fact]
 
 
 def rows_of(facts: list[Fact]) -> dict[int, list[Row]]:
-    """Per panel, each row's current figures by column."""
+    """Per panel, each row's figures by column (the first fact of a cell)."""
     rows: dict[tuple[int, int], Row] = defaultdict(dict)
     for f in facts:
         rows[(f.panel, f.row)].setdefault(f.column, f)

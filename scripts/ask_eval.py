@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.ask import answer, build_facts, format_answer  # noqa: E402
+from pipeline.evaluate import CITY_CORPUS  # noqa: E402
 from pipeline.extract import extract  # noqa: E402
 from pipeline.segment import segment  # noqa: E402
 
@@ -37,16 +38,13 @@ def verdict(a, expected: float | None) -> str:
     return "right" if abs(value - expected) <= 0.006 else "wrong"
 
 
-CITIES = ROOT.parent / "shared" / "corpus-cities"
-
-
 def city_questions(folder: Path) -> list[tuple[str, str, str, float | None, int | None]]:
     """(family, report path, question, expected, page) of eval/ask_cities/<city>.json, written by
     reading the city corpus's PDFs; their reports are read from ../shared/corpus-cities."""
     out = []
     for f in sorted(folder.glob("*.json")):
         for q in json.loads(f.read_text(encoding="utf-8"))["questions"]:
-            out.append((f.stem, str(CITIES / q["file"]), q["question"], q["expected"], q.get("page")))
+            out.append((f.stem, str(CITY_CORPUS / q["file"]), q["question"], q["expected"], q.get("page")))
     return out
 
 
@@ -54,7 +52,7 @@ def main() -> int:
     questions = json.loads((ROOT / "eval" / "ask_questions.json").read_text(encoding="utf-8"))
     asked = [("samples+corpus", path, q, expected, None) for path, q, expected in
              questions["questions"]]
-    if CITIES.is_dir():
+    if CITY_CORPUS.is_dir():
         asked += city_questions(Path(sys.argv[1]) if len(sys.argv) > 1 else
                                 ROOT / "eval" / "ask_cities")
     tallies: dict[str, dict[str, int]] = {}

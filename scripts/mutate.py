@@ -38,6 +38,7 @@ from pipeline.checks.narrative import (  # noqa: E402
     narrative,
     wan,
 )
+from pipeline.evaluate import CITY_CORPUS, load_labels  # noqa: E402
 from pipeline.extract import extract  # noqa: E402
 from pipeline.facts import document_facts  # noqa: E402
 from pipeline.readings import adds_up, column_models, rows_of  # noqa: E402
@@ -377,15 +378,9 @@ def main() -> None:
 
 def city_reports() -> list[Path]:
     """The city corpus beside the checkout, without the reports its labels hold out."""
-    import json
-
-    folder = ROOT.parent / "shared" / "corpus-cities"
-    held = set()
-    for label in (ROOT / "eval" / "labels" / "cities").glob("*.json"):
-        data = json.loads(label.read_text(encoding="utf-8"))
-        if data.get("holdout"):
-            held.add(data["source"])
-    return [p for p in sorted(folder.glob("*.pdf")) if p.name not in held]
+    held = {labels.source for _, labels in load_labels(ROOT / "eval" / "labels" / "cities")
+            if labels.holdout}
+    return [p for p in sorted(CITY_CORPUS.glob("*.pdf")) if p.name not in held]
 
 
 if __name__ == "__main__":

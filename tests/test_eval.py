@@ -2,7 +2,7 @@
 
 from conftest import ROOT
 
-from pipeline.evaluate import evaluate, load_labels
+from pipeline.evaluate import CITY_CORPUS, evaluate, load_labels
 from pipeline.run import check_file, check_files
 
 
@@ -79,7 +79,6 @@ def test_one_finding_meets_one_label():
     assert (two.matched_gold, two.recall) == (2, 1.0)
 
 
-CITIES = ROOT.parent / "shared" / "corpus-cities"
 
 
 def test_city_goals():
@@ -87,7 +86,7 @@ def test_city_goals():
     ≥ 95%, standard tables recognised ≥ 95% (a ratchet; the held-out ones are only reported)."""
     import pytest
 
-    if not CITIES.is_dir():
+    if not CITY_CORPUS.is_dir():
         pytest.skip("the city corpus (../shared/corpus-cities) is not beside this checkout")
     result = run_eval(skip_unseen=True)
     cities = [d for d in result.docs if d.family in

@@ -29,12 +29,10 @@ from pipeline.checks.base import (
     table_name,
 )
 from pipeline.facts import CANONICAL, is_total
-from pipeline.readings import MIN_ROWS, adds_up, column_models, rows_of
+from pipeline.readings import CONFIRM, MIN_ROWS, SMALL, adds_up, column_models, rows_of
 from schemas.facts import Fact
 from schemas.findings import Finding, TableUnread
 
-CONFIRM = 0.9  # share of an identity's independent sums that must hold in a table
-SMALL = 10  # sums in a table few enough that one independent slip is local
 GENERIC = ("金额", "预算数", "决算数", "合计")  # measures that name no part of a total
 NOT_ADDENDS = ("其中", "上年结转", "结转下年", "年初预算", "调整预算")
 
@@ -114,7 +112,7 @@ def _gated(sums: list[_Sum]) -> list[_Sum]:
         return []
     if g.live <= 2 and all(s.total.measure == "合计" and all(
             p.measure in CANONICAL and p.measure not in GENERIC and p.kind != "unknown"
-            for p in s.parts) for s in g.failing + [x for x in sums if x not in g.failing]):
+            for p in s.parts) for s in sums):
         return g.failing  # one row of a standard table read into canonical columns (合计 = 基本 + 项目)
     return g.failing if g.confirmed else []
 
@@ -274,7 +272,6 @@ class TableCheck:
     table: str
     hierarchy: list[_Sum]
     rows: list[_Sum]
-    reason: str = ""
 
 
 def table_checks(ctx: Context) -> list[TableCheck]:
@@ -311,7 +308,7 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
             t = tables[tid]
             ctx.coverage.not_understood.append(TableUnread(
                 id=t.id, kind=t.kind, name=table_name(t), pages=t.pages, reason="；".join(reasons)))
-            yield TableCheck(tid, [], [], "；".join(reasons))
+            yield TableCheck(tid, [], [])
         else:
             yield TableCheck(tid, hier, rows)
 

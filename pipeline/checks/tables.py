@@ -11,6 +11,7 @@ from pipeline.checks.base import (
     amount,
     cell_figure,
     compare,
+    ev_cell,
     ev_fact,
     ev_figure,
     find_figure,
@@ -287,8 +288,6 @@ def _declared_empty(ctx: Context, t: Table) -> bool:
 
 @rule("tbl.empty_statement", "warning", "无数据的表应注明“本表无数据”等说明。")
 def check_empty_statement(ctx: Context) -> Iterator[Finding]:
-    from schemas.findings import Evidence
-
     for t in ctx.doc.tables:
         if t.kind not in EMPTY_KINDS:
             continue
@@ -468,8 +467,6 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
 
 def _ev_name(f: Fact, t: Table) -> Evidence:
     """The row's name cell as evidence (its box outlined on the page)."""
-    row = t.rows[f.row] if f.row < len(t.rows) else None
-    cell = next((c for c in row.cells if c.role in ("label", "text")), None) if row else None
-    return Evidence(page=cell.page if cell else f.page, source="table",
-                    text=f"{f.code} {f.subject} / 科目名称", table=table_name(t),
-                    bbox=cell.bbox if cell else f.bbox, value=cell.text if cell else f.subject)
+    row = t.rows[f.row]
+    cell = next((c for c in row.cells if c.role in ("label", "text")), None)
+    return ev_cell(t, row, cell, "科目名称") if cell else ev_fact(f, t)
