@@ -15,6 +15,7 @@ them.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -27,6 +28,8 @@ SMALL = 10  # rows (or sums) few enough that one failing one is a slip, not a mi
 MAX_PARTS = 6  # parts of one sum, at most
 WINDOW = 9  # columns after a total that may be its parts
 EPS = 1e-9
+# a group of columns derived from two others (本年 − 上年): it inherits their slips, never adds one
+CHANGE_RE = re.compile(r"增减|变化|变动|增长|比上年|较上年")
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,80 @@ def _score(rows: list[Row], panel: int, total: int, parts: tuple[int, ...]) -> C
     if holding < CONFIRM * live and not (live - holding == 1 and live <= SMALL):
         return None
     return ColumnModel(panel, total, parts, holding, live)
+
+
+def _split(header: str) -> tuple[str, str]:
+    """A header path as (its top heading, the rest): 2021年 / 一般公共预算… / 小计."""
+    parts = [re.sub(r"\s+", "", p) for p in header.split("/") if p.strip()]
+    return (parts[0], "/".join(parts[1:])) if len(parts) > 1 else ("", "/".join(parts))
+
+
+def _leaf(path: str) -> str:
+    return path.split("/")[-1]
+
+
+def parallel_slips(facts: list[Fact], models: list[list[ColumnModel]]
+                   ) -> list[tuple[ColumnModel, str, str]]:
+    """Confirmed models carried over to a parallel group of columns that fails there.
+
+    Many tables print the same headings once per year (2020年: 合计 | 小计 | … | 培训费, then
+    2021年: the same). A model the rows confirm under one top heading must hold under another
+    whose columns carry the same headings below it; when it fails on most of that group's rows,
+    its own rows could never confirm it, though the fault is one column printed wrong (a 合计
+    that leaves out a part on every row). Each such group is one slip: the carried model with
+    its holding and live rows, with the top heading it fails under and the one it holds under.
+    Groups of changes (增减) are left out, since they inherit the
+    slips of the groups they are taken from."""
+    out: list[tuple[ColumnModel, str, str]] = []
+    rows_by_panel = rows_of(facts)
+    totals = {(tied[0].panel, tied[0].total): tied for tied in models}
+    for tied in models:
+        panel = tied[0].panel
+        rows = rows_by_panel[panel]
+        header: dict[int, tuple[str, str]] = {}
+        for r in rows:
+            for c, f in r.items():
+                header.setdefault(c, _split(f.header))
+        first = tied[0]
+        top, rest = header[first.total]
+        if not top:
+            continue
+        for k in sorted({c - first.total for c, (t, r) in header.items()
+                         if t != top and _leaf(r) == _leaf(rest)}):
+            carried = []
+            for m in tied:
+                # the whole model under one top heading, carried whole under another, each
+                # column onto one of the same name (wrapped middle headings may read apart)
+                cols = (m.total, *m.parts)
+                moved = [header.get(c + k) for c in cols]
+                if any(header[c][0] != top for c in cols) or any(
+                        h is None or _leaf(h[1]) != _leaf(header[c][1]) or h[0] != moved[0][0]
+                        for h, c in zip(moved, cols, strict=True)):
+                    break
+                carried.append(_tally(rows, panel, m.total + k, tuple(p + k for p in m.parts)))
+            else:
+                t = first.total + k
+                if CHANGE_RE.search(header[t][0]) or not _conflicts(
+                        rows, first, k, totals.get((panel, t), [])):
+                    continue
+                if all(c.live >= MIN_ROWS and c.live - c.holding >= CONFIRM * c.live
+                       for c in carried):
+                    out.append((carried[0], header[t][0], top))
+    return out
+
+
+def _conflicts(rows: list[Row], source: ColumnModel, k: int, local: list[ColumnModel]) -> bool:
+    """Is the carried model to be weighed against the group's own? Yes when the group's total
+    has no confirmed model, or only narrower ones (fewer parts) that fail when carried back to
+    the source group: the two groups are then read apart, and the wider reading is the one
+    that explains the group's other columns."""
+    for m in local:
+        back = _tally(rows, m.panel, m.total - k, tuple(p - k for p in m.parts))
+        if back.holding >= CONFIRM * back.live or len(m.parts) >= len(source.parts):
+            return False
+    return True
+
+
+def _tally(rows: list[Row], panel: int, total: int, parts: tuple[int, ...]) -> ColumnModel:
+    verdicts = [v for v in (adds_up(r, total, parts) for r in rows) if v is not None]
+    return ColumnModel(panel, total, parts, sum(verdicts), len(verdicts))

@@ -12,9 +12,10 @@ and a table where it cannot be checked is recorded in coverage, never filled in 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.checks.base import (
     Context,
@@ -29,7 +30,9 @@ from pipeline.checks.base import (
     table_name,
 )
 from pipeline.facts import CANONICAL, is_total
-from pipeline.readings import CONFIRM, MIN_ROWS, SMALL, adds_up, column_models, rows_of
+from pipeline.readings import (
+    CONFIRM, MIN_ROWS, SMALL, ColumnModel, adds_up, column_models, parallel_slips, rows_of,
+)
 from schemas.facts import Fact
 from schemas.findings import Finding, TableUnread
 
@@ -42,6 +45,7 @@ class _Sum:
     total: Fact
     parts: list[Fact]
     what: str
+    note: str = ""  # how far the failure reaches (a whole column group)
 
     @property
     def expected(self) -> float:
@@ -132,7 +136,8 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
         yield finding(
             rule_id,
             f"{t.code or t.title or t.id}“{s.what}”为{amount(stated, unit)}，"
-            f"而{names}之和为{amount(expected, unit)}，相差{amount(abs(stated - expected), unit)}。",
+            f"而{names}之和为{amount(expected, unit)}，相差{amount(abs(stated - expected), unit)}。"
+            + s.note,
             [ev_fact(s.total, t), *[ev_fact(p, t) for p in s.parts[:8]]],
             stated=stated,
             expected=expected,
@@ -219,20 +224,50 @@ def row_sums(facts: list[Fact]) -> dict[tuple[int, bool], list[_Sum]]:
     for group in rows.values():
         group.sort(key=lambda f: f.column)
         for i, f in enumerate(group):
-            if f.measure != "合计" or f.sub_item:
+            if not _total_column(f) or f.sub_item:
                 continue
-            following = []
-            for g in group[i + 1:]:
-                if g.measure == "合计":
-                    break
-                if not g.sub_item and g.period == f.period:
-                    following.append(g)
+            following = _addends(f, group[i + 1:])
             label = " ".join(x for x in (f.code or "", f.subject) if x)
             for strict in (False, True):
                 parts = [g for g in following
                          if not (strict and g.measure.startswith(NOT_ADDENDS))]
                 if len(parts) >= 2:
                     out[(f.column, strict)].append(_Sum(f, parts, f"{label}/{f.header}"))
+    return out
+
+
+def _total_column(f: Fact) -> bool:
+    """A 合计 column, also one headed by a fund (财政拨款/合计 or 小计: the 财政拨款 total)."""
+    return f.measure == "合计" or _leaf(f.header) in ("合计", "总计", "小计")
+
+
+def _leaf(header: str) -> str:
+    return re.sub(r"\s+", "", header.split("/")[-1])
+
+
+def _parent(header: str) -> str:
+    return re.sub(r"\s+", "", "/".join(header.split("/")[:-1]))
+
+
+def _addends(total: Fact, after: list[Fact]) -> list[Fact]:
+    """The columns the header says a total adds: a group's total (财政拨款/小计) adds the columns
+    of its group; a total over groups adds each group's own total, or its columns when it has
+    none, and stops at the next such total."""
+    mine = _parent(total.header)
+    out: list[Fact] = []
+    grouped: set[str] = set()  # groups whose total was taken
+    for g in after:
+        parent = _parent(g.header)
+        if mine and parent != mine:
+            break
+        if _total_column(g):
+            if mine or not parent:
+                break
+            grouped.add(parent)
+        elif parent in grouped:
+            continue
+        if not g.sub_item and g.period == total.period:
+            out.append(g)
     return out
 
 
@@ -246,13 +281,16 @@ def _best_reading(readings: dict[tuple[int, bool], list[_Sum]]) -> list[list[_Su
     return list(best.values())
 
 
-def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool]:
+def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool, list[_Sum]]:
     """Row sums under the column models the table's arithmetic confirms (pipeline.readings):
-    the failing sums (rows that fail every best model of their total column), and whether any
-    model was confirmed."""
+    the failing sums (rows that fail every best model of their total column), whether any model
+    was confirmed, and the column slips (a confirmed model failing in a parallel group of
+    columns: its first failing row)."""
     failing: list[_Sum] = []
     models = column_models(facts)
     rows = rows_of(facts)
+    slips = [_first_failing(rows[m.panel], m, there, here)
+             for m, there, here in parallel_slips(facts, models)]
     for tied in models:
         first = tied[0]
         for row in rows[first.panel]:
@@ -262,7 +300,15 @@ def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool]:
             parts = [row[p] for p in first.parts if p in row]
             label = " ".join(x for x in (total.code or "", total.subject) if x)
             failing.append(_Sum(total, parts, f"{label}/{total.header}"))
-    return failing, bool(models)
+    return failing, bool(models), slips
+
+
+def _first_failing(rows: list[dict[int, Fact]], m: ColumnModel, there: str, here: str) -> _Sum:
+    row = next(r for r in rows if adds_up(r, m.total, m.parts) is False)
+    total = row[m.total]
+    label = " ".join(x for x in (total.code or "", total.subject) if x)
+    note = f"{there}各列{m.live}行中{m.live - m.holding}行如此，而{here}同名各列均相加。"
+    return _Sum(total, [row[p] for p in m.parts if p in row], f"{label}/{total.header}", note)
 
 
 @dataclass
@@ -272,6 +318,7 @@ class TableCheck:
     table: str
     hierarchy: list[_Sum]
     rows: list[_Sum]
+    slips: list[_Sum] = field(default_factory=list)  # one per column group printed wrong
 
 
 def table_checks(ctx: Context) -> list[TableCheck]:
@@ -294,23 +341,24 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
             reasons.append(f"科目层级（类=Σ款、款=Σ项）{h.reason}")
         printed_rows = max((len(r) for r in rows_of(facts).values()), default=0)
         if printed_rows >= MIN_ROWS:
-            rows, confirmed = model_sums(facts)
+            rows, confirmed, slips = model_sums(facts)
             header = gate([s for v in _best_reading(row_sums(facts)) for s in v])
             if not confirmed and header.failing and not header.confirmed:
                 reasons.append(f"行合计（合计=各分列之和）按表头读法{header.reason}，"
                                "其他列的组合也不成立")
         else:
-            rows = [s for v in _best_reading(row_sums(facts)) for s in _gated(v)]
-        slips = _clusters(hier + rows)  # one wrong cell fails its row and its parents alike
-        if slips > BUDGET:
-            reasons.append(f"有{slips}处互不相关的不平衡，多半是表格读错而非报告有误")
+            rows, slips = [s for v in _best_reading(row_sums(facts)) for s in _gated(v)], []
+        # one wrong cell fails its row and its parents alike; a wrong column is one slip
+        independent = _clusters(hier + rows) + len(slips)
+        if independent > BUDGET:
+            reasons.append(f"有{independent}处互不相关的不平衡，多半是表格读错而非报告有误")
         if reasons:
             t = tables[tid]
             ctx.coverage.not_understood.append(TableUnread(
                 id=t.id, kind=t.kind, name=table_name(t), pages=t.pages, reason="；".join(reasons)))
             yield TableCheck(tid, [], [])
         else:
-            yield TableCheck(tid, hier, rows)
+            yield TableCheck(tid, hier, rows, slips)
 
 
 @rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和；分组列示时小计等于组内各项之和，总计等于各小计之和。")
@@ -322,7 +370,7 @@ def check_hierarchy(ctx: Context) -> Iterator[Finding]:
 @rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）；哪些列相加由表格各行的算术确认。")
 def check_row_sums(ctx: Context) -> Iterator[Finding]:
     for tc in table_checks(ctx):
-        yield from _findings(ctx, "tbl.row_sum", tc.rows)
+        yield from _findings(ctx, "tbl.row_sum", tc.rows + tc.slips)
 
 
 # -- across tables ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ TOL = 2.0
 class GridCell:
     text: str
     bbox: tuple[float, float, float, float]
+    open_left: bool = False  # no rule between this cell and its left neighbour: one merged cell
 
 
 @dataclass
@@ -79,10 +80,11 @@ def _split_span(span: Span, xs: list[float]) -> list[tuple[float, str]]:
     """Pieces of a span with the x that places each in its column.
 
     LibreOffice lets text overflow its cell and may print neighbouring cells as one span
-    (公务员医疗补助缴费7.77): the span is cut where a character starts past a column edge.
+    (公务员医疗补助缴费7.77): the span is cut where a character starts past a column edge that
+    is ruled in its row (`xs`), never inside a merged cell (a 2021年 heading over nine columns).
     """
     x0, _, x1, _ = span.bbox
-    inner = [x for x in xs[1:-1] if x0 + TOL < x < x1 - TOL]
+    inner = [x for x in xs if x0 + TOL < x < x1 - TOL]
     if not inner or len(span.char_x) != len(span.text):
         return [(x0 + 1.0, span.text)]
     pieces: list[tuple[float, str]] = []
@@ -104,8 +106,21 @@ def _join_lines(lines: list[str]) -> str:
     return out
 
 
-def _fill(grid: Grid, page: PageLayout) -> None:
+def _ruled(grid: Grid, verticals: list[Segment]) -> list[list[bool]]:
+    """Per row, per inner column edge: is a rule drawn there? Unruled edges join merged cells."""
+    vs = sorted(verticals, key=lambda v: v.x0)
+    vx = [v.x0 for v in vs]
+    at = [vs[bisect_left(vx, x - TOL):bisect_right(vx, x + TOL)] for x in grid.xs[1:-1]]
+    out = []
+    for r in range(len(grid.ys) - 1):
+        mid = (grid.ys[r] + grid.ys[r + 1]) / 2
+        out.append([any(v.y0 - TOL <= mid <= v.y1 + TOL for v in edge) for edge in at])
+    return out
+
+
+def _fill(grid: Grid, page: PageLayout, verticals: list[Segment]) -> None:
     nrows, ncols = len(grid.ys) - 1, len(grid.xs) - 1
+    ruled = _ruled(grid, verticals)
     pieces: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
     x0g, y0g, x1g, y1g = grid.bbox
     for li, line in enumerate(page.lines):
@@ -119,7 +134,8 @@ def _fill(grid: Grid, page: PageLayout) -> None:
             r = _index(grid.ys, sy)
             if r is None:
                 continue
-            for wx, text in _split_span(span, grid.xs):
+            edges = [x for x, drawn in zip(grid.xs[1:-1], ruled[r], strict=True) if drawn]
+            for wx, text in _split_span(span, edges):
                 c = _index(grid.xs, wx)
                 if c is None:
                     continue
@@ -137,7 +153,8 @@ def _fill(grid: Grid, page: PageLayout) -> None:
                     last_y = y
                 lines[-1].append((x, text))
             texts = [clean_text(" ".join(t for _, t in sorted(ln))) for ln in lines]
-            row.append(GridCell(text=_join_lines([t for t in texts if t]), bbox=bbox))
+            row.append(GridCell(text=_join_lines([t for t in texts if t]), bbox=bbox,
+                                open_left=c > 0 and not ruled[r][c - 1]))
         if any(cell.text for cell in row):
             grid.rows.append(row)
             grid.row_boxes.append((grid.xs[0], grid.ys[r], grid.xs[-1], grid.ys[r + 1]))
@@ -158,7 +175,7 @@ def find_grids(page: PageLayout) -> list[Grid]:
         if len(ys) < 2 or len(xs) < 2:
             continue
         grid = Grid(page=page.number, bbox=(xs[0], ys[0], xs[-1], ys[-1]), xs=xs, ys=ys)
-        _fill(grid, page)
+        _fill(grid, page, vs)
         if grid.rows:
             grids.append(grid)
     grids.sort(key=lambda g: g.bbox[1])

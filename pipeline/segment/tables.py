@@ -51,7 +51,15 @@ def _is_column_numbers(texts: list[str]) -> bool:
 
 
 def _row_has_amount(texts: list[str]) -> bool:
-    return any(parse_number(t) is not None for t in texts[1:] if not SUBJECT_CODE_RE.match(t))
+    return any(parse_number(t) is not None for i, t in enumerate(texts) if i
+               and not SUBJECT_CODE_RE.match(t) and not _split_year(t, texts[i + 1: i + 2]))
+
+
+def _split_year(text: str, after: list[str]) -> bool:
+    """A year heading wrapped across two cells ("202" | "1年"): a header word, not an amount."""
+    digits = re.sub(r"\s", "", text)
+    tail = re.match(r"\s*(\d*)年", after[0]) if after else None
+    return bool(tail and digits.isdigit() and len(digits + tail.group(1)) == 4)
 
 
 def _header_count(rows: list[list[str]], kind: str) -> int:
@@ -62,26 +70,52 @@ def _header_count(rows: list[list[str]], kind: str) -> int:
         if _is_column_numbers(texts):
             n += 1
             continue
-        if _row_has_amount(texts) or any(SUBJECT_CODE_RE.match(t) for t in texts):
+        if _row_has_amount(texts) or any(SUBJECT_CODE_RE.match(t) and not _split_year(
+                t, texts[i + 1: i + 2]) for i, t in enumerate(texts)):
             break
         n += 1
     return n
 
 
-def _column_headings(header: list[list[str]], ncols: int) -> list[str]:
+def _merged(texts: list[str], opens: list[bool]) -> list[str]:
+    """A header row with each merged cell's text on every column it spans (the grid knows which
+    edges are ruled): 2021年 printed centred over nine columns heads all nine."""
+    out = list(texts)
+    c = 0
+    while c < len(texts):
+        end = c + 1
+        while end < len(texts) and end < len(opens) and opens[end]:
+            end += 1
+        words = [t for t in texts[c:end] if t]
+        # several words over a whole unruled row are separate headings whose rules are missing
+        if end - c > 1 and words and (len(words) == 1 or (len(words) <= 3 and end - c < len(texts))):
+            out[c:end] = ["".join(words)] * (end - c)
+        c = end
+    return out
+
+
+def _column_headings(header: list[list[str]], ncols: int,
+                     opens: list[list[bool]] | None = None) -> list[str]:
     """Per column, the header texts from top to bottom joined with '/'.
 
-    A blank header cell under a merged parent takes the text of its left neighbour when both
-    columns have the same parents (收入 over 项目/行次/金额), never across a parent's edge.
+    A merged header cell heads every column it spans. Where the grid gives no merges, a blank
+    header cell under a merged parent takes the text of its left neighbour when both columns
+    have the same parents (收入 over 项目/行次/金额), never across a parent's edge.
     """
-    rows = [r for r in header if not _is_column_numbers(r)]
+    opens = opens or [[] for _ in header]
+    keep = [not _is_column_numbers(r) for r in header]
+    # a row whose grid shows merged cells says where each heading spans; in a row ruled
+    # through (or not at all) a heading's span is guessed from its left neighbour
+    ruled = [any(op[1:]) and not all(op[1:]) for op, k in zip(opens, keep, strict=True) if k]
+    rows = [_merged(t, o) for t, o, k in zip(header, opens, keep, strict=True) if k]
     cols: list[list[str]] = [[] for _ in range(ncols)]
     for r, texts in enumerate(rows):
         last = r == len(rows) - 1
         before = [list(c) for c in cols]
         for c in range(ncols):
             t = texts[c] if c < len(texts) else ""
-            if not t and not last and c > 0 and before[c] == before[c - 1] and cols[c - 1]:
+            if not t and not last and not ruled[r] and c > 0 and before[c] == before[c - 1] \
+                    and cols[c - 1]:
                 if len(cols[c - 1]) > len(before[c - 1]):
                     t = cols[c - 1][-1]
             if t and (not cols[c] or cols[c][-1] != t):
@@ -122,6 +156,11 @@ def _cell(
         # 3/5/7-digit integers leading a row are subject codes, not amounts
         return make(text=text, value=None, decimals=None, percent=False,
                     role="line_no" if role == "line_no" else "code", page=page, bbox=bbox)
+    if num is None and role is None and not first:
+        # the last character of a wrapped heading printed into the first row (属单位上缴收 / 入)
+        # beside an amount: the amount is read, the character is left in the text
+        m = re.fullmatch(r"[\u4e00-\u9fff]\s*(-?[\d,]+\.\d+)", text)
+        num = parse_number(m.group(1)) if m else None
     if num is None:
         return make(text=text, value=None, decimals=None, percent=False,
                     role="label" if role == "label" else "text", page=page, bbox=bbox)
@@ -283,7 +322,8 @@ def build_table(raw: RawTable, index: int) -> Table:
     kind = kind_from_title(title) or kind_from_code(code)
     provisional = kind or ""
     nhead = _header_count(texts, provisional)
-    columns = _column_headings(texts[:nhead], ncols)
+    opens = [[c.open_left for c in row] for g in raw.grids for row in g.rows]
+    columns = _column_headings(texts[:nhead], ncols, opens[:nhead])
     if not kind:
         kind = kind_from_header(" ".join(" ".join(r) for r in texts[:3])) or "unknown"
     roles = [_column_role(h) for h in columns]
