@@ -104,3 +104,53 @@ def test_annotate_refuses_a_report_of_several_files(tmp_path):
     run = subprocess.run([str(exe), "check", str(folder), "--annotate", str(tmp_path / "a.pdf")],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "several files" in run.stderr and "Traceback" not in run.stderr
+
+
+# -- real problems of these templates, found by reading (eval/labels/cities) --------------------
+
+FOUND = CITIES / "with-findings"
+
+
+@pytest.fixture(scope="module")
+def found():
+    return {p.stem: check_file(p).result for p in sorted(FOUND.glob("*.pdf"))}
+
+
+def test_merged_header_cells_head_every_column_they_span():
+    """2021年 printed centred over nine columns (and cut by a column edge into "202" | "1年")
+    heads all nine; the header is not taken for a row of figures."""
+    doc = segment(FOUND / "xian-014.pdf")
+    t = next(t for t in doc.tables if t.code == "表13")
+    assert t.columns[2] == "2020年/合计" and t.columns[11] == "2021年/合计"
+    assert t.columns[20] == "增减变化情况/合计"
+    assert t.columns[10] == "2020年/培训费"  # not under the 公务用车 heading beside it
+    assert not any(f.text == "202" for f in table_facts(t))  # a year, not 202元
+
+
+def test_a_column_group_printed_wrong_is_one_finding(found):
+    """表13 prints 合计 | 三公 | 会议费 | 培训费 for two years: one year's columns add up, the other's
+    合计 fails on every row. That is one slip (its 增减 columns inherit it), not a misreading."""
+    rows = [f for f in found["xian-014"].findings if f.rule == "tbl.row_sum"]
+    assert [f.stated for f in rows] == [1171100.0]
+    assert "2020年同名各列均相加" in rows[0].message
+    # the 2018 合计 holds only the 三公 and the 小计 only its 接待费: two slips
+    rows = sorted(f.stated for f in found["xian-016"].findings if f.rule == "tbl.row_sum")
+    assert rows == [2.86, 24.08]
+
+
+def test_a_total_printed_as_a_column_is_restated_by_the_narrative(found):
+    """深圳: 第四部分 政府采购预算情况 says 620万元; the 支出总表's 政府采购项目 小计 is 520."""
+    bad = [f for f in found["shenzhen-016"].findings if f.rule == "nar.table_figure"]
+    assert [(f.stated, f.expected) for f in bad] == [(620.0, 520.0)]
+
+
+def test_a_restated_total_with_its_leading_digit_dropped(found):
+    """"涉及当年一般公共预算当年拨款5859.6万元" where every table gives 25,859.60."""
+    bad = [f for f in found["xian-014"].findings if f.rule == "nar.table_figure"]
+    assert [f.stated for f in bad] == [5859.6] and abs(bad[0].expected - 25859.6) < 0.01
+
+
+def test_last_years_year_left_on_this_years_figure(found):
+    """"2021年本部门财政拨款支出105364.27万元" in the 2022 budget, the figure of 2022's tables."""
+    years = [f for f in found["xian-015"].findings if f.rule == "doc.year"]
+    assert [(f.stated, f.evidence[0].page) for f in years] == [(2021.0, 8)]

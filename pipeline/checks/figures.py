@@ -150,8 +150,9 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
     for f in _template_figures(ctx):
         seen.add(key(f))
         yield f
-    for f in subject_figures(ctx):
+    for f in [*subject_figures(ctx), *column_figures(ctx)]:
         if key(f) not in seen:
+            seen.add(key(f))
             yield f
 
 
@@ -204,6 +205,7 @@ LEVEL_MARK_RE = re.compile(r"[（(](类|款|项)[)）]")
 LEVEL_DIGITS = {"类": 3, "款": 5, "项": 7}
 TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
 CHANGE_WORD_RE = re.compile(r"(增加|减少|增长|下降|节约|调增|调减|新增|压减|核减|追加)")
+YEAR_ROW_RE = re.compile(r"^(?:\d{4}年度?|\d{4}年?.{0,4}数|增减变化.*)$")
 MIN_NAME = 4  # a subject name this long or longer is specific enough to look up
 
 
@@ -227,6 +229,7 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
         text = text[: marks[-1].start()]
     text = LEVEL_MARK_RE.sub("", text)
     text = re.sub(r"(科目|预算数|预算|决算数|决算|安排|为|共|合计)+$", "", text)
+    text = re.sub(r"当年(?=拨款|收入|支出)", "", text)  # 一般公共预算当年拨款: the 一般公共预算拨款
     best = None
     for name in names:
         if len(name) >= MIN_NAME and text.endswith(name) and (best is None or len(name) > len(best)):
@@ -246,13 +249,18 @@ def _subject_candidates(ctx: Context, sc: SubjectClaim):
     """Current-year total facts of that subject, narrowed by level and by the parent named."""
     out = []
     by_code = {}
+    first: dict[tuple[str, int, int], int] = {}  # a row's first figure: its total, whatever its name
     for f in ctx.facts:
         if f.code and f.code not in by_code:
             by_code[f.code] = f.subject
+        key = (f.table, f.panel, f.row)
+        first[key] = min(first.get(key, f.column), f.column)
     for f in ctx.facts:
         if f.subject != sc.name or f.period != "current" or f.sub_item:
             continue
-        if f.measure not in TOTAL_MEASURES:
+        if f.measure not in TOTAL_MEASURES and not (
+                first[(f.table, f.panel, f.row)] == f.column
+                and not f.measure.startswith(("其中", "上年", "年初", "结转"))):
             continue
         if sc.level and (not f.code or len(f.code) != LEVEL_DIGITS[sc.level]):
             continue  # 公务接待费（款）: the coded 款 row, not a column of the 三公 table
@@ -273,8 +281,9 @@ def _named_amounts(ctx: Context) -> list[tuple[int, Sentence, Claim, SubjectClai
         # a table printed wholly blank still says each of its items is zero
         blank_tables = {t for t in {f.table for f in ctx.facts}
                         if all(f.blank for f in ctx.facts if f.table == t)}
-        names = {f.subject for f in ctx.facts
-                 if f.subject and (not f.blank or f.table in blank_tables)}
+        # a row named by a year (深圳 三公 表: 2025年 | 2026年 | 增减变化金额) names no subject
+        names = {f.subject for f in ctx.facts if f.subject and not YEAR_ROW_RE.match(f.subject)
+                 and (not f.blank or f.table in blank_tables)}
         for i, s in enumerate(narrative(ctx)):
             for c in s.claims:
                 if c.kind != "amount" or c.unit not in MONEY:
@@ -352,11 +361,60 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
             [ev_sentence(s, c), ev_fact(fact, next(t for t in ctx.doc.tables
                                                    if t.id == fact.table))],
             stated=c.value,
-            expected=round(fact.value * (1e4 if c.unit == "元" else 1.0), 6),
+            # a 元 table's figure in 万元 to the cent, as a reader would restate it
+            expected=round(fact.value * 1e4, 2) if c.unit == "元" else round(fact.value, 6 if (
+                fact.unit != "元") else 2),
             unit=c.unit,
             section=s.section,
             severity=severity_for(v, "error"),
         )
+
+
+# totals printed as a column rather than a row (支出总表 | 2026年政府采购项目 / 小计): the words a
+# claim ends with, and the heading of the column that holds the figure
+COLUMN_TOTALS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"政府采购(?:项目|预算|资金|支出)*(?:共有|总额|合计|共计|共|为)*$"), re.compile(r"政府采购")),
+)
+TOTAL_LEAVES = ("小计", "合计", "金额", "总计")
+
+
+def column_figures(ctx: Context) -> Iterator[Finding]:
+    """Narrative totals that a table prints as a column (the 政府采购 amount beside each row of
+    the 支出总表), against that column on the row the claim names (its unit), else the 合计
+    row; reported only when those figures agree among themselves."""
+    from pipeline.checks.narrative import MONEY, wan
+
+    tables = {t.id: t for t in ctx.doc.tables}
+    for s in narrative(ctx):
+        for c in s.claims:
+            if c.kind != "amount" or c.unit not in MONEY:
+                continue
+            subject = norm(c.subject).replace("（", "(").replace("）", ")")  # as facts name rows
+            for words, heading in COLUMN_TOTALS:
+                if not words.search(subject):
+                    continue
+                column = [f for f in ctx.facts if heading.search(f.header) and not f.sub_item
+                          and f.period == "current" and not f.blank and (
+                              f.header.count("/") == 0
+                              or re.sub(r"\s+", "", f.header.split("/")[-1]) in TOTAL_LEAVES)]
+                named = [f for f in column if len(f.subject) >= 4 and f.subject in subject]
+                cands = named or [f for f in column if is_total(f.subject) and not f.code]
+                if not cands or len({round(f.value, 2) for f in cands}) > 1:
+                    continue
+                ctx.coverage.figures += 1
+                fact = cands[0]
+                verdict = compare(wan(c), c.decimals, fact.value, fact.half_unit)
+                if verdict.ok:
+                    ctx.coverage.figures_matched += 1
+                    continue
+                yield finding(
+                    "nar.table_figure",
+                    f"情况说明所述政府采购金额为{c.text}，表中为{amount(fact.value)}"
+                    f"（{fact.subject}，{fact.header}）。",
+                    [ev_sentence(s, c), ev_fact(fact, tables[fact.table])],
+                    stated=c.value, expected=round(fact.value, 2), unit=c.unit,
+                    section=s.section, severity=severity_for(verdict, "error"),
+                )
 
 
 # the funds a passage is about, from its nearest words, and the tables that hold them

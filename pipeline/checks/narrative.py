@@ -36,12 +36,16 @@ MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 # 附件 after it (a part heading wrapped over two lines is cut short, so 说明 may be missing)
 NOT_NARRATIVE_RE = re.compile(
     r"^第[一二]部分|^第[四五六七]部分|.*(名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置)")
+# a part heading that names its topic says what it holds, whatever its number (深圳: 第四部分
+# 政府采购预算情况 restates the 支出总表's 政府采购 column)
+TOPIC_RE = re.compile(r"^第[一二三四五六七八九十]+部分(?=.*(?:情况|收支|采购|三公|支出|收入))(?!.*表$)")
 
 
 # a 说明 section inside a part the national template gives to 概况 or the tables (西安: 第二部分 >
 # 五、2021年部门预算收支说明)
 EXPLAINED_RE = re.compile(r"收支说明|情况说明|预算说明")
 ANNEX_RE = re.compile(r"附件|附表|自评|名词解释|绩效目标表")
+ANNEX_TOPIC_RE = re.compile(r"名词解释|附件|附表|自评|基本情况|概况|主要职能|机构设置")
 
 
 def narrative(ctx: Context) -> list[Sentence]:
@@ -49,6 +53,7 @@ def narrative(ctx: Context) -> list[Sentence]:
     per document: most rules read them)."""
     return shared(ctx, "narrative", lambda: (
         s for s in ctx.claims.sentences if "说明" in s.part or not NOT_NARRATIVE_RE.match(s.part)
+        or TOPIC_RE.match(s.part) and not ANNEX_TOPIC_RE.search(s.part)
         or EXPLAINED_RE.search(s.section) and not ANNEX_RE.search(s.section)))
 
 

@@ -54,6 +54,36 @@ def check_year(ctx: Context) -> Iterator[Finding]:
             )
             break
     yield from _balance_dates(ctx, year)
+    yield from _year_figures(ctx, year)
+
+
+# "2021年本部门财政拨款支出105364.27万元": a clause giving the department's figure for a year
+YEAR_FIGURE_RE = re.compile(
+    r"^(20\d{2})\s*年度?\s*本(?:部门|单位)[\u4e00-\u9fff“”（）()]{2,24}?(\d[\d,]*(?:\.\d+)?)\s*万元$")
+
+
+def _year_figures(ctx: Context, year: int) -> Iterator[Finding]:
+    """A clause that gives another year's figure as the department's, where that figure is this
+    year's in the tables and the clause compares nothing: the year is a slip (a sentence copied
+    from last year's report and its figure updated, its year not)."""
+    for s in narrative(ctx):
+        for clause in re.split(r"[，,；;。]", s.text):
+            m = YEAR_FIGURE_RE.match(re.sub(r"\s+", "", clause))
+            if not m or int(m.group(1)) == year or COMPARING_RE.search(clause):
+                continue
+            value = float(m.group(2).replace(",", ""))
+            if not any(f.period == "current" and not f.blank and value >= 1
+                       and abs(f.value - value) <= f.half_unit + 0.005 for f in ctx.facts):
+                continue
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度，此处却称“{m.group(1)}年”本部门的数额{amount(value)}，"
+                "而该数额是表中本年度的数。",
+                [Evidence(page=s.page, source="narrative", text=s.text, bbox=s.bbox,
+                          value=m.group(1) + "年")],
+                stated=float(m.group(1)), expected=float(year), section=s.section,
+            )
+            break
 
 
 BALANCE_DATE_RE = re.compile(r"截[至止][^。，；]{0,6}?(20\d{2})\s*年\s*(\d{1,2})\s*月")
