@@ -58,6 +58,21 @@ class Answer:
     fact: Fact | None
     sure: bool
     candidates: list[tuple[float, Fact]] = field(default_factory=list)
+    also: list[Fact] = field(default_factory=list)  # other places that print the same figure
+    differs: list[Fact] = field(default_factory=list)  # places that give another figure
+
+
+class Sources(list):
+    """The facts of one report for `ask`: the cells and claims as ask Facts, and beside them
+    the report's table facts (tables read but not understood left out) and claims, which the
+    question resolver (pipeline.questions) reads."""
+
+    def __init__(self, facts: list[Fact], figures=(), claims: Claims | None = None,
+                 tables: dict | None = None) -> None:
+        super().__init__(facts)
+        self.figures = list(figures)
+        self.claims = claims
+        self.tables = tables or {}
 
 
 def _bigrams(text: str) -> set[str]:
@@ -114,7 +129,19 @@ NONE_RE = re.compile(r"(?:本部门|本单位|我单位|本年度|单位)(?:本�
                      r"(?:经费|支出|收入|收支))")
 
 
-def build_facts(doc: Document, claims: Claims) -> list[Fact]:
+def build_facts(doc: Document, claims: Claims) -> Sources:
+    from pipeline.checks.base import Context
+    from pipeline.checks.identities import table_checks
+    from pipeline.facts import document_facts
+
+    ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
+    table_checks(ctx)
+    unread = {t.id for t in ctx.coverage.not_understood}
+    figures = [f for f in ctx.facts if f.table not in unread]
+    return Sources(_cell_facts(doc, claims), figures, claims, {t.id: t for t in doc.tables})
+
+
+def _cell_facts(doc: Document, claims: Claims) -> list[Fact]:
     facts: list[Fact] = []
     for table in doc.tables:
         facts += _table_facts(table)
@@ -227,10 +254,56 @@ def _exact(question: str, facts: list[Fact]) -> Answer | None:
     return None
 
 
+# metrics of a 决算 or 绩效 table the resolver does not tell apart: the cell search answers them
+CELL_METRICS = {"年初预算", "全年预算", "完成率", "占比", "执行率", "执行数", "得分", "决算", "结余"}
+
+
 def answer(question: str, facts: list[Fact], top: int = 5) -> Answer:
     exact = _exact(question, facts)
     if exact is not None:
         return exact
+    _, metric = parse_question(question)
+    resolved = None
+    if isinstance(facts, Sources) and facts.claims is not None and metric not in CELL_METRICS:
+        from pipeline.questions import resolve
+
+        resolved = resolve(question, facts.figures, facts.claims, facts.tables)
+        if resolved.sure:
+            return _resolved_answer(question, resolved)
+    found = _search(question, facts, top)
+    if resolved is not None and resolved.groups and found.sure and found.fact is not None and (
+            resolved.asked.ambiguous or not any(
+                abs(c.value - _wan(found.fact)) <= c.tol + 0.006 for c in resolved.groups[0])):
+        # the resolver saw the figures this question names, and could not choose among them,
+        # or the search found another
+        found.sure = False
+        found.candidates = [(1.0, _as_fact(g[0])) for g in resolved.groups[:3]] + found.candidates
+    return found
+
+
+def _as_fact(c) -> Fact:
+    return Fact(kind=c.source, subject=c.where, context=c.where, metric="金额", value=c.value,
+                unit=c.unit, shown=c.shown, page=c.page, quote=c.quote, where=c.where,
+                bbox=c.bbox)
+
+
+def _resolved_answer(question: str, r) -> Answer:
+    # the most precise print first (the table's 1,627.85 before the narrative's 1,628), then
+    # the sentence that states it
+    words = _bigrams(question)
+    def near(c) -> float:  # the passage worded most like the question, for its length
+        b = _bigrams(c.quote)
+        return len(words & b) / max(len(b), 1) ** 0.5
+
+    best = sorted(r.groups[0], key=lambda c: (round(c.tol, 9), -near(c), c.source != "narrative",
+                                              c.page))
+    facts = [_as_fact(c) for c in best]
+    differs = [_as_fact(g[0]) for g in r.groups[1:3]]
+    return Answer(question, facts[0], True, [(1.0, f) for f in facts[:3]], also=facts[1:4],
+                  differs=differs)
+
+
+def _search(question: str, facts: list[Fact], top: int) -> Answer:
     subject, metric = parse_question(question)
     ranked = sorted(((score(subject, metric, f), f) for f in facts), key=lambda x: -x[0])
     ranked = [(s, f) for s, f in ranked if s > 0]

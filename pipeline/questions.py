@@ -1,0 +1,385 @@
+"""What a question asks, in the vocabulary of facts and claims, and the figures that answer it.
+
+A question a reviewer or citizen types ("三公经费实际花了多少钱？", "账上现在有几辆机动车？",
+"收入预算比上年增长了百分之几？") names a figure by a concept (三公经费, 人员经费, 政府采购 …) or by a
+table subject (一般公共服务支出, 委托业务费 …), and asks for an amount, a change, a growth rate or a
+count. The concept is read from CONCEPTS (vocabulary, one table); a subject is resolved the way the
+checks resolve a narrative claim's wording (pipeline.checks.figures.resolve_subject).
+
+Candidates come from every table fact (pipeline.facts: any template, 元 tables in 万元, tables read
+but not understood left out) and every narrative claim. A concept is printed as a row (基本支出 in a
+收支总表), as a column on a total row (支出总表 | 政府采购项目/小计) or stated in a sentence; the
+candidates are grouped by value and the answer is sure only when one value is clearly the report's
+(every source agrees, or the sources that agree outnumber the others).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pipeline.checks.base import norm
+from pipeline.checks.figures import resolve_subject
+from pipeline.facts import is_total
+from pipeline.numbers import half_unit
+from schemas.claims import Claim, Claims, Sentence
+from schemas.facts import Fact as TableFact
+
+MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A figure a question may name: the words that ask for it, and the words that name it in a
+    row label, a column heading or a claim."""
+
+    name: str
+    asked: str  # regex over the question
+    named: str  # regex over a row label, a column heading's leaf (or group) or a claim subject
+    funds: bool = False  # a fund's total (一般公共预算 …): other fund words do not scope it
+    generic: bool = False  # 收入, 支出: a subject the question names (一般公共服务支出) comes first
+    parts: tuple[str, ...] = ()  # words naming its parts (货物类, 工程类, 服务类)
+    marks: tuple[str, ...] = ()  # words a question may add to name one print of it (收入总计)
+
+
+CONCEPTS: tuple[Concept, ...] = (
+    Concept("因公出国（境）费", r"出国", r"因公出国|出国\(境\)"),
+    Concept("公务接待费", r"接待", r"公务接待"),
+    Concept("公务用车购置及运行维护费", r"公务用车购置(?:及|和)运行|车购置(?:及|和)运行",
+            r"公务用车购置(?:及|和)运行"),
+    Concept("公务用车购置费", r"公务用车购置费|购车费", r"^(?:其中:?)?公务用车购置费?$|^车辆购置"),
+    Concept("公务用车运行维护费", r"运行(?:维护)?费", r"公务用车运行(?:维护)?费|^运行(?:维护)?费$"),
+    Concept("会议费", r"会议费", r"^会议费$"),
+    Concept("培训费", r"培训费", r"^培训费$"),
+    Concept("三公经费", r"三公", r"三公"),
+    Concept("机关运行经费", r"机关运行", r"机关运行经费"),
+    Concept("政府采购", r"政府采购|采购", r"政府采购", parts=("货物", "工程", "服务")),
+    Concept("人员经费", r"人员经费", r"^人员经费(?:合计|支出)?$|人员经费$"),
+    Concept("公用经费", r"公用经费", r"^公用经费(?:合计|支出)?$|公用经费$"),
+    Concept("基本支出", r"基本支出", r"^(?:其中:?)?基本支出(?:合计)?$|基本支出$"),
+    Concept("项目支出", r"项目支出", r"^(?:其中:?)?项目支出(?:合计)?$|项目支出$"),
+    Concept("上年结转", r"上年结转|结转结余|结转资金|年初结转", r"^上年结转|年初结转"),
+    Concept("财政拨款", r"财政拨款", r"^财政拨款(?:收入|支出|拨款)?(?:合计|总计)?$|财政拨款收入$",
+            funds=True),
+    Concept("一般公共预算", r"一般公共预算", r"一般公共预算(?:拨款|财政拨款)?(?:收入|支出)?$",
+            funds=True),
+    Concept("政府性基金", r"政府性基金", r"政府性基金(?:预算)?(?:拨款|财政拨款)?(?:收入|支出)?$",
+            funds=True),
+    Concept("国有资本经营", r"国有资本经营", r"国有资本经营(?:预算)?(?:拨款|财政拨款)?(?:收入|支出)?$",
+            funds=True),
+    Concept("收入", r"收入", r"^(?:本年)?收入(?:总计|合计)$|^收入预算$|^预算收入$|部门(?:预算)?收入$"
+            r"|收入(?:总预算|预算总计|总额)$", generic=True, marks=("总计", "合计")),
+    Concept("支出", r"支出", r"^(?:本年)?支出(?:总计|合计)$|^支出预算$|^预算支出$|部门(?:预算)?支出$"
+            r"|支出(?:总预算|预算总计|总额)$", generic=True, marks=("总计", "合计")),
+)
+FUND_WORDS = ("一般公共预算", "政府性基金", "国有资本经营", "财政拨款")
+# table kinds that hold one fund's figures only
+FUND_TABLES = {
+    "一般公共预算": {"bu05", "bu06", "fa05", "fa06", "bu07"},
+    "财政拨款": {"bu04", "bu05", "bu06", "bu14", "bu15", "fa04", "fa05", "fa06", "fa11", "bu10",
+             "fa09"},
+    "政府性基金": {"bu08", "fa07"},
+    "国有资本经营": {"bu09", "fa08"},
+}
+# tables of one fund: a question that names no fund is about the department's whole figure
+FUND_ONLY = set().union(*FUND_TABLES.values()) - {"bu10", "fa09"}
+SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"), ("卫生健康", "卫生健康"))
+GROWTH_RE = re.compile(r"百分之|百分比|增长率|增幅|降幅|%|％")
+CHANGE_RE = re.compile(r"(?:增加|减少|多|少|下降|增长|变动|增减)了?多少|增减|变动")
+COUNT_RE = re.compile(r"几(?:辆|台|个|人|套|项)|多少(?:辆|台|个|人|套|项)|有几")
+COUNT_UNITS = {"辆": r"车", "台": r"设备|台", "个": r"", "人": r"", "套": r"设备"}
+BUY_RE = re.compile(r"购置|购买|新购|新增|更新|报废|处置|配备")
+
+
+@dataclass
+class Asked:
+    question: str
+    kind: str  # amount | growth | change | count
+    concept: Concept | None
+    subject: str | None  # a table subject resolved as a narrative claim's is
+    scope: str | None  # a fund the question names
+    unit: str | None = None  # the counting word asked for
+    ambiguous: bool = False  # 增长了多少: a rate or an amount
+    qualifiers: tuple[str, ...] = ()  # the part of the concept asked for (工程类)
+    marks: tuple[str, ...] = ()  # the print of it asked for (收入总计, not 本年收入合计)
+
+
+@dataclass
+class Candidate:
+    value: float  # 万元 for money
+    unit: str  # 万元, %, or the counting word
+    source: str  # table | narrative
+    shown: str  # as printed
+    page: int
+    bbox: tuple[float, float, float, float]
+    quote: str
+    where: str  # the table or the section
+    table: str | None = None  # the table's id
+    kind: str = ""  # the table's kind
+    first: bool = False  # the first figure of its sentence (a total before its parts)
+    total: bool = False  # followed by 其中 (its parts)
+    tol: float = 0.0  # half the unit of its last printed digit
+
+
+@dataclass
+class Resolved:
+    asked: Asked
+    groups: list[list[Candidate]] = field(default_factory=list)  # best first
+    sure: bool = False
+
+
+def _clean(text: str) -> str:
+    t = norm(text)
+    t = re.sub(r"^[一二三四五六七八九十]+[、.．]|^\d+[、.．]|^[(（][一二三四五六七八九十\d]+[)）]", "", t)
+    return t.replace("其中:", "").replace("其中：", "")
+
+
+def parse(question: str) -> Asked:
+    q = norm(question)
+    for a, b in SYNONYMS:
+        if a in q and b not in q:
+            q = q.replace(a, b)
+    if GROWTH_RE.search(q):
+        kind = "growth"
+    elif CHANGE_RE.search(q) and re.search(r"比|较|上年|去年|同比|增长|增加|减少|下降|少了|多了", q):
+        kind = "change"
+    elif COUNT_RE.search(q) or re.search(r"几辆|车辆数|多少辆", q):
+        kind = "count"
+    else:
+        kind = "amount"
+    ambiguous = kind == "change" and bool(re.search(r"增长了?多少|下降了?多少", q)) and not \
+        re.search(r"钱|万元|金额", q)
+    unit = None
+    if kind == "count":
+        m = re.search(r"几(辆|台|个|人|套|项)|多少(辆|台|个|人|套|项)", q)
+        unit = (m.group(1) or m.group(2)) if m else ("辆" if "车" in q else None)
+    best: Concept | None = None
+    size = 0
+    for funds in (False, True):  # 一般公共预算基本支出: 基本支出, within 一般公共预算
+        for c in CONCEPTS:
+            m = re.search(c.asked, q) if c.funds == funds else None
+            if m and len(m.group(0)) > size:
+                best, size = c, len(m.group(0))
+        if best is not None:
+            break
+    if best is not None and best.generic and not _whole(q, re.search(best.asked, q).start()):
+        best = None  # 提租补贴支出: a subject of its own, not the department's 支出
+    scope = next((w for w in FUND_WORDS if w in q and (best is None or w != best.name)), None)
+    subject = None
+    if (best is None or best.generic) and kind != "count":
+        words = re.sub(r"(是多少|有多少|为多少|多少钱|多少|安排了?|预算数?|是|有|吗|呢|？|\?|，|,|。)+",
+                       "", q)
+        subject = re.sub(r"(比上年|比去年|较上年).*$", "", words) or None
+    # a question naming a part of its concept (政府采购里工程类) asks for that part
+    qualifiers = tuple(w for w in (best.parts if best else ()) if w in q)
+    marks = tuple(w for w in (best.marks if best else ()) if w in q)
+    return Asked(question, kind, best, subject, scope, unit, ambiguous, qualifiers, marks)
+
+
+# what may stand before 收入 / 支出 in a question about the department's whole figure: its name,
+# the year, 一共 …
+WHOLE_RE = re.compile(r"(?:局|委|部|院|办|厅|会|中心|所|站|队|馆|校|室|处|团|社|组|部门|单位|本年|今年|年度?"
+                      r"|一共有?|总共有?|全部|共有?|总|预算|安排)$")
+
+
+def _whole(q: str, at: int) -> bool:
+    pre = re.sub(r"\d{4}年度?", "", q[:at])
+    return not pre or bool(WHOLE_RE.search(pre))
+
+
+def _row_firsts(facts: list[TableFact]) -> set[tuple[str, int, int, int]]:
+    first: dict[tuple[str, int, int], int] = {}
+    for f in facts:
+        key = (f.table, f.panel, f.row)
+        first[key] = min(first.get(key, f.column), f.column)
+    return {(t, p, r, c) for (t, p, r), c in first.items()}
+
+
+def _total_rows(facts: list[TableFact]) -> set[tuple[str, int, int]]:
+    """Per table and panel, its total row: a 合计/总计 row, else the first row of figures (the
+    department's or unit's own row above its items)."""
+    rows: dict[tuple[str, int], list[TableFact]] = defaultdict(list)
+    for f in facts:
+        rows[(f.table, f.panel)].append(f)
+    out = set()
+    for (t, p), fs in rows.items():
+        totals = {f.row for f in fs if is_total(_clean(f.subject)) and not f.code}
+        out |= {(t, p, r) for r in totals} if totals else {(t, p, min(f.row for f in fs))}
+    return out
+
+
+def _group_of(header: str) -> str:
+    """A column's naming words: its leaf, or its group when the leaf is a 小计/合计."""
+    parts = [norm(p) for p in header.split("/") if p.strip()]
+    if not parts:
+        return ""
+    if parts[-1] in ("小计", "合计", "金额", "总计") and len(parts) > 1:
+        return parts[-2]
+    return parts[-1]
+
+
+def _claim_concept(subject: str) -> Concept | None:
+    best, size = None, 0
+    s = _clean(subject)
+    for c in CONCEPTS:
+        m = re.search(c.named, s)
+        if m and len(m.group(0)) >= size:
+            if len(m.group(0)) > size or best is None:
+                best, size = c, len(m.group(0))
+    return best
+
+
+def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> list[Candidate]:
+    firsts = _row_firsts(facts)
+    totals = _total_rows(facts)
+    out = []
+    for f in facts:
+        if f.blank and asked.kind != "amount" or f.period != "current" or f.sub_item:
+            continue
+        if f.unit == "%":
+            continue
+        row_hit = col_hit = False
+        if asked.concept is not None:
+            named = re.compile(asked.concept.named)
+            row_hit = bool(named.search(_clean(f.subject))) and (
+                f.table, f.panel, f.row, f.column) in firsts
+            col_hit = bool(named.search(_group_of(f.header))) and (f.table, f.panel, f.row) in \
+                totals and not named.search(_clean(f.subject) or "-")
+        elif asked.subject is not None:
+            row_hit = _clean(f.subject) == asked.subject and (
+                f.table, f.panel, f.row, f.column) in firsts
+        if not (row_hit or col_hit) or not _qualified(
+                asked, (f.subject if row_hit else "") + _group_of(f.header)):
+            continue
+        if asked.scope and asked.scope not in f.header and asked.scope not in f.subject and \
+                f.kind not in FUND_TABLES.get(asked.scope, ()):
+            continue
+        t = tables[f.table]
+        name = t.code or t.title or t.id
+        out.append(Candidate(
+            value=f.value, unit="万元", source="table", shown=f"{f.text}{f.unit}",
+            page=f.page, bbox=f.bbox, quote=f"{name}：{f.subject} / {f.header} = {f.text}",
+            where=name, table=f.table, kind=f.kind, tol=f.half_unit))
+    return out
+
+
+def _heads(s: Sentence) -> list[tuple[Claim, Claim | None]]:
+    """Each claim with the amount it speaks of (the last amount claim before it)."""
+    head = None
+    out = []
+    for c in s.claims:
+        out.append((c, head))
+        if c.kind == "amount" and c.unit in MONEY:
+            head = c
+    return out
+
+
+def _narrative_candidates(asked: Asked, claims: Claims, names: set[str]) -> list[Candidate]:
+    out = []
+    before = ""  # the sentence before, in the same section: a figure's words may end it
+    for k, s in enumerate(claims.sentences):
+        prev = claims.sentences[k - 1] if k else None
+        before = norm(prev.text)[-20:] if prev is not None and prev.section == s.section else ""
+        text = norm(s.text)
+        if asked.scope and asked.scope not in text and asked.scope not in norm(s.section):
+            continue
+        for i, (c, head) in enumerate(_heads(s)):
+            about = c.subject
+            if asked.kind in ("growth", "change"):
+                if c.kind != asked.kind and not (asked.ambiguous and c.kind in ("growth", "change")):
+                    continue
+                about = c.subject if _names(asked, c.subject, names) else (
+                    head.subject if head is not None else "")
+            elif asked.kind == "count":
+                if c.kind != "count" or (asked.unit and c.unit != asked.unit):
+                    continue
+                want = COUNT_UNITS.get(c.unit, "")
+                if want and not re.search(want, before + c.subject + text[:c.start]):
+                    continue
+                if bool(BUY_RE.search(c.subject or before)) != bool(
+                        BUY_RE.search(norm(asked.question))):
+                    continue
+                out.append(_from_claim(c, s, i))
+                continue
+            elif c.kind != "amount" or c.unit not in MONEY:
+                continue
+            if not _names(asked, about, names):
+                continue
+            out.append(_from_claim(c, s, i))
+    return out
+
+
+def _qualified(asked: Asked, text: str) -> bool:
+    """The words naming a figure name the part the question asks for, and no other part."""
+    t = norm(text)
+    parts = asked.concept.parts if asked.concept else ()
+    return all((w in t) == (w in asked.qualifiers) for w in parts) and all(
+        w in t for w in asked.marks)
+
+
+def _names(asked: Asked, subject: str, names: set[str]) -> bool:
+    """Does a claim's wording name what the question asks for?"""
+    if not subject or not _qualified(asked, subject):
+        return False
+    if asked.concept is not None:
+        return _claim_concept(subject) is asked.concept
+    sc = resolve_subject(subject, names)
+    return sc is not None and sc.name == asked.subject
+
+
+def _from_claim(c: Claim, s: Sentence, index: int) -> Candidate:
+    value = c.value * MONEY[c.unit] if c.unit in MONEY else c.value
+    after = s.text[c.start + len(c.text): c.start + len(c.text) + 4]
+    return Candidate(value=value, unit="万元" if c.unit in MONEY else c.unit, source="narrative",
+                     shown=c.text, page=s.page, bbox=s.bbox, quote=s.text, where=s.section,
+                     first=index == 0, total=bool(re.match(r"[，,：:（(]?\s*其中", after)),
+                     tol=half_unit(c.decimals) * MONEY.get(c.unit, 1.0))
+
+
+def resolve(question: str, facts: list[TableFact], claims: Claims, tables: dict) -> Resolved:
+    asked = parse(question)
+    names = {f.subject for f in facts if f.subject}
+    if asked.subject is not None:
+        sc = resolve_subject(asked.subject, names) or (resolve_subject(
+            asked.subject[:-2], names) if asked.subject.endswith(("支出", "收入")) else None)
+        if sc is not None and len(sc.name) >= 4 and (
+                not is_total(sc.name) or asked.concept is not None and asked.concept.generic):
+            # 一般公共服务支出, not 支出; 收入总计 as printed, not every 收入 total
+            asked.concept, asked.subject = None, sc.name
+        elif asked.concept is None:
+            return Resolved(asked)
+        else:
+            asked.subject = None
+    cands = _narrative_candidates(asked, claims, names)
+    if asked.kind == "amount":
+        cands += _table_candidates(asked, facts, tables)
+    groups: dict[tuple[str, float], list[Candidate]] = defaultdict(list)
+    for c in sorted(cands, key=lambda c: c.tol):
+        # a figure restated to the 万元 (1,628万元) is the table's 1,627.85: one answer
+        near = [k for k, g in groups.items() if k[0] == c.unit
+                and abs(g[0].value - c.value) <= max(c.tol, g[0].tol) + 1e-9]
+        groups[near[0] if len(near) == 1 else (c.unit, round(c.value, 6))].append(c)
+    whole = asked.scope is None and not (asked.concept and asked.concept.funds)
+    ranked = sorted(groups.values(), key=lambda g: -_weight(g, whole))
+    out = Resolved(asked, ranked)
+    if not ranked:
+        return out
+    best = _weight(ranked[0], whole)
+    runner = _weight(ranked[1], whole) if len(ranked) > 1 else 0.0
+    # the department's 收入 or 支出 asked without saying which total: only when all agree
+    margin = float("inf") if asked.concept is not None and asked.concept.generic else 2
+    out.sure = best >= 1 and (runner == 0 or best >= margin * runner) and not (
+        asked.ambiguous and len({c.unit for g in ranked for c in g}) > 1)
+    return out
+
+
+def _weight(group: list[Candidate], whole: bool) -> float:
+    """How much the report stands behind one value: each table printing it (half as much a
+    table of one fund, when the question asks for the department's whole figure), and the
+    narrative stating it (the first figure of a sentence, a total, counts more than its parts)."""
+    said = [c for c in group if c.source == "narrative"]
+    weight = sum(0.5 if whole and kind in FUND_ONLY else 1.0 for _, kind in {
+        (c.table, c.kind) for c in group if c.source == "table"})
+    return weight + (3.0 if any(c.total for c in said) else 2.0 if any(c.first for c in said)
+                     else 1.0 if said else 0.0)
