@@ -255,7 +255,7 @@ def _exact(question: str, facts: list[Fact]) -> Answer | None:
 
 
 # metrics of a 决算 or 绩效 table the resolver does not tell apart: the cell search answers them
-CELL_METRICS = {"年初预算", "全年预算", "完成率", "占比", "执行率", "执行数", "得分", "决算", "结余"}
+CELL_METRICS = {"年初预算", "全年预算", "完成率", "占比", "执行率", "执行数", "得分", "决算"}
 
 
 def answer(question: str, facts: list[Fact], top: int = 5) -> Answer:

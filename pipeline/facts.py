@@ -50,6 +50,7 @@ MEASURES: tuple[tuple[str, str], ...] = (
 CANONICAL = frozenset(m for _, m in MEASURES)
 PRIOR_RE = re.compile(r"上年(?!结转|结余|财政拨款资金结转)|\d{4}年(执行|预算)数")
 TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
+CHANGE_HEAD_RE = re.compile(r"^(?:增减|变化|变动|增长|比上年|较上年)")
 NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
 LEADING_CODE_RE = re.compile(r"^[\[［【]\s*(\d{3,7})\s*[\]］】](.+)$")
 LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")
@@ -187,6 +188,8 @@ def table_facts(table: Table) -> list[Fact]:
         return []
     scale = _scale(table.unit)
     few_rows = len(table.data_rows()) <= 2
+    m = re.search(r"(20\d{2})\s*年", table.title or "")
+    year = int(m.group(1)) if m else None
     # a column with no header and nothing printed in it is a gap in the ruling, not a figure
     printed = {j for row in table.rows for j, c in enumerate(row.cells) if c.role != "empty"}
     out: list[Fact] = []
@@ -215,12 +218,25 @@ def table_facts(table: Table) -> list[Fact]:
                     table=table.id, kind=table.kind, code=group.code, subject=item,
                     measure=measure, header=header, sub_item=sub,
                     side=side_of(header, subject), panel=panel,
-                    period="prior" if PRIOR_RE.search(re.sub(r"\s+|/", "", header)) else "current",
+                    period=_period(header, year),
                     value=value, half_unit=0.0 if blank else half_unit(dec) * scale,
                     decimals=None if blank else dec, blank=blank, unit=table.unit or "万元", text=cell.text, page=cell.page,
                     bbox=cell.bbox, row=r, column=j,
                 ))
     return out
+
+
+def _period(header: str, year: int | None) -> str:
+    """current, prior (上年, or a year before the table's own: 2020年 | 2021年 | 增减变化情况) or
+    change (the 增减 columns)."""
+    compact = re.sub(r"\s+|/", "", header)
+    if PRIOR_RE.search(compact):
+        return "prior"
+    top = re.sub(r"\s+", "", header.split("/")[0])
+    if CHANGE_HEAD_RE.search(top):
+        return "change"
+    m = re.match(r"(20\d{2})年", top)
+    return "prior" if m and year and int(m.group(1)) < year else "current"
 
 
 def _column_item(header: str) -> tuple[str, str]:

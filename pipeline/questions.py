@@ -55,8 +55,8 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("三公经费", r"三公", r"三公"),
     Concept("机关运行经费", r"机关运行", r"机关运行经费"),
     Concept("政府采购", r"政府采购|采购", r"政府采购", parts=("货物", "工程", "服务")),
-    Concept("人员经费", r"人员经费", r"^人员经费(?:合计|支出)?$|人员经费$"),
-    Concept("公用经费", r"公用经费", r"^公用经费(?:合计|支出)?$|公用经费$"),
+    Concept("人员经费", r"人员经费", r"^人员(?:经费|支出)(?:合计|支出)?$|人员经费$"),
+    Concept("公用经费", r"公用经费", r"^(?:日常)?公用(?:经费|支出)(?:合计|支出)?$|公用经费$"),
     Concept("基本支出", r"基本支出", r"^(?:其中:?)?基本支出(?:合计)?$|基本支出$"),
     Concept("项目支出", r"项目支出", r"^(?:其中:?)?项目支出(?:合计)?$|项目支出$"),
     Concept("上年结转", r"上年结转|结转结余|结转资金|年初结转", r"^上年结转|年初结转"),
@@ -82,6 +82,11 @@ FUND_TABLES = {
     "政府性基金": {"bu08", "fa07"},
     "国有资本经营": {"bu09", "fa08"},
 }
+# tables that print a fund's whole figure (not one part of it: 基本支出表, 三公 表 …)
+WHOLE_TABLES = {"bu01", "bu02", "bu03", "bu04", "bu05", "bu08", "bu09", "fa01", "fa02", "fa03",
+                "fa04", "fa05", "fa07", "fa08"}
+SIDE_OF_KIND = {"bu02": "income", "fa02": "income", "bu03": "expense", "bu05": "expense",
+                "fa03": "expense", "fa05": "expense"}
 # tables of one fund: a question that names no fund is about the department's whole figure
 FUND_ONLY = set().union(*FUND_TABLES.values()) - {"bu10", "fa09"}
 SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"), ("卫生健康", "卫生健康"))
@@ -89,6 +94,8 @@ GROWTH_RE = re.compile(r"百分之|百分比|增长率|增幅|降幅|%|％")
 CHANGE_RE = re.compile(r"(?:增加|减少|多|少|下降|增长|变动|增减)了?多少|增减|变动")
 COUNT_RE = re.compile(r"几(?:辆|台|个|人|套|项)|多少(?:辆|台|个|人|套|项)|有几")
 COUNT_UNITS = {"辆": r"车", "台": r"设备|台", "个": r"", "人": r"", "套": r"设备"}
+# 本部门2026年无财政拨款安排的公务用车购置和运行维护经费预算: the report says it has none
+NONE_RE = re.compile(r"(?:无|没有|未安排)([^。；，,]{2,40}?)(?:经费|支出|收入|资金)?(?:预算|安排)?(?:。|；|，|$)")
 BUY_RE = re.compile(r"购置|购买|新购|新增|更新|报废|处置|配备")
 
 
@@ -103,6 +110,7 @@ class Asked:
     ambiguous: bool = False  # 增长了多少: a rate or an amount
     qualifiers: tuple[str, ...] = ()  # the part of the concept asked for (工程类)
     marks: tuple[str, ...] = ()  # the print of it asked for (收入总计, not 本年收入合计)
+    side: str = ""  # income or expense, when the question says 收入 or 支出 of a fund
 
 
 @dataclass
@@ -120,6 +128,7 @@ class Candidate:
     first: bool = False  # the first figure of its sentence (a total before its parts)
     total: bool = False  # followed by 其中 (its parts)
     tol: float = 0.0  # half the unit of its last printed digit
+    key: tuple = ()  # where in its table (one candidate per table block)
 
 
 @dataclass
@@ -156,9 +165,11 @@ def parse(question: str) -> Asked:
         unit = (m.group(1) or m.group(2)) if m else ("辆" if "车" in q else None)
     best: Concept | None = None
     size = 0
-    for funds in (False, True):  # 一般公共预算基本支出: 基本支出, within 一般公共预算
+    # 一般公共预算基本支出: 基本支出 within 一般公共预算; 政府性基金预算支出: the fund, not 支出
+    for rank in ("concept", "fund", "generic"):
         for c in CONCEPTS:
-            m = re.search(c.asked, q) if c.funds == funds else None
+            kind_of = "fund" if c.funds else "generic" if c.generic else "concept"
+            m = re.search(c.asked, q) if kind_of == rank else None
             if m and len(m.group(0)) > size:
                 best, size = c, len(m.group(0))
         if best is not None:
@@ -174,7 +185,10 @@ def parse(question: str) -> Asked:
     # a question naming a part of its concept (政府采购里工程类) asks for that part
     qualifiers = tuple(w for w in (best.parts if best else ()) if w in q)
     marks = tuple(w for w in (best.marks if best else ()) if w in q)
-    return Asked(question, kind, best, subject, scope, unit, ambiguous, qualifiers, marks)
+    side = ""
+    if best is not None and best.funds:
+        side = "expense" if "支出" in q else "income" if "收入" in q else ""
+    return Asked(question, kind, best, subject, scope, unit, ambiguous, qualifiers, marks, side)
 
 
 # what may stand before 收入 / 支出 in a question about the department's whole figure: its name,
@@ -221,7 +235,7 @@ def _group_of(header: str) -> str:
 
 def _claim_concept(subject: str) -> Concept | None:
     best, size = None, 0
-    s = _clean(subject)
+    s = re.sub(r"(?:预算数|预算|安排|为|共计|共|是)+$", "", _clean(subject))
     for c in CONCEPTS:
         m = re.search(c.named, s)
         if m and len(m.group(0)) >= size:
@@ -230,16 +244,34 @@ def _claim_concept(subject: str) -> Concept | None:
     return best
 
 
+def _title_concepts(title: str) -> tuple[Concept, ...]:
+    """The concept a table is of, by its title (一般公共预算支出表（按功能分类）: 一般公共预算; 财政拨款
+    “三公”经费支出表: 三公经费): its total row's first figure is that concept's. None when the title
+    names two (三公经费及会议费、培训费支出预算表: its 合计 is of all three)."""
+    t = re.sub(r"[(（][^)）]*[)）]", "", norm(title))
+    t = re.sub(r"表$", "", t)
+    t = re.sub(r"(?:预算|决算|明细|情况|汇总|总)+$", "", t)
+    named = [c for c in CONCEPTS if not c.generic and re.search(c.named, t)]
+    plain = [c for c in named if not c.funds]
+    if len(plain) > 1:
+        return ()
+    return tuple(plain) if plain else tuple(named[:1])
+
+
 def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> list[Candidate]:
     firsts = _row_firsts(facts)
     totals = _total_rows(facts)
-    out = []
+    titled = {tid: _title_concepts(t.title or "") for tid, t in tables.items()}
+    out: list[Candidate] = []
+    seen: dict[tuple, tuple[int, int]] = {}
     for f in facts:
         if f.blank and asked.kind != "amount" or f.period != "current" or f.sub_item:
             continue
         if f.unit == "%":
             continue
         row_hit = col_hit = False
+        title_hit = asked.concept is not None and (f.table, f.panel, f.row) in totals and (
+            f.table, f.panel, f.row, f.column) in firsts and asked.concept in titled.get(f.table, ())
         if asked.concept is not None:
             named = re.compile(asked.concept.named)
             row_hit = bool(named.search(_clean(f.subject))) and (
@@ -247,17 +279,29 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
             col_hit = bool(named.search(_group_of(f.header))) and (f.table, f.panel, f.row) in \
                 totals and not named.search(_clean(f.subject) or "-")
         elif asked.subject is not None:
-            row_hit = _clean(f.subject) == asked.subject and (
-                f.table, f.panel, f.row, f.column) in firsts
+            # 灾害防治及应急管理支出 is the 收支总表's 灾害防治及应急管理 (its spending side)
+            row_hit = _clean(f.subject) in (asked.subject, re.sub(r"支出$", "", asked.subject)) \
+                and (f.table, f.panel, f.row, f.column) in firsts
+        row_hit = row_hit or title_hit
         if not (row_hit or col_hit) or not _qualified(
                 asked, (f.subject if row_hit else "") + _group_of(f.header)):
+            continue
+        if asked.concept is not None and asked.concept.funds and f.kind not in WHOLE_TABLES:
+            continue
+        side = f.side or SIDE_OF_KIND.get(f.kind, "")
+        if asked.side and side and side != asked.side:
             continue
         if asked.scope and asked.scope not in f.header and asked.scope not in f.subject and \
                 f.kind not in FUND_TABLES.get(asked.scope, ()):
             continue
+        key = (f.table, f.panel, "row" if row_hit else f.row)
+        if key in seen and seen[key] <= (f.row, f.column):
+            continue  # a table's first print: the department's block before its units', a
+        seen[key] = (f.row, f.column)  # group's 小计 before its items'
+        out = [c for c in out if c.key != key]
         t = tables[f.table]
         name = t.code or t.title or t.id
-        out.append(Candidate(
+        out.append(Candidate(key=key, 
             value=f.value, unit="万元", source="table", shown=f"{f.text}{f.unit}",
             page=f.page, bbox=f.bbox, quote=f"{name}：{f.subject} / {f.header} = {f.text}",
             where=name, table=f.table, kind=f.kind, tol=f.half_unit))
@@ -304,9 +348,16 @@ def _narrative_candidates(asked: Asked, claims: Claims, names: set[str]) -> list
                 continue
             elif c.kind != "amount" or c.unit not in MONEY:
                 continue
-            if not _names(asked, about, names):
-                continue
+            if not _names(asked, about, names) and not (
+                    i == 0 and not _claim_concept(about) and _names(asked, before, names)):
+                continue  # （一）因公出国（境）费用。2026年预算29.17万元: named the sentence before
             out.append(_from_claim(c, s, i))
+        if asked.kind == "amount" and not s.claims:
+            m = NONE_RE.search(text)
+            if m and _names(asked, m.group(1), names):
+                out.append(Candidate(value=0.0, unit="万元", source="narrative", shown="无",
+                                     page=s.page, bbox=s.bbox, quote=s.text, where=s.section,
+                                     first=True))
     return out
 
 
@@ -322,6 +373,8 @@ def _names(asked: Asked, subject: str, names: set[str]) -> bool:
     """Does a claim's wording name what the question asks for?"""
     if not subject or not _qualified(asked, subject):
         return False
+    if asked.side and ("支出" if asked.side == "income" else "收入") in norm(subject):
+        return False  # a fund's 收入 asked, its 支出 said (or the other way)
     if asked.concept is not None:
         return _claim_concept(subject) is asked.concept
     sc = resolve_subject(subject, names)
@@ -352,6 +405,8 @@ def resolve(question: str, facts: list[TableFact], claims: Claims, tables: dict)
         else:
             asked.subject = None
     cands = _narrative_candidates(asked, claims, names)
+    if asked.kind == "count" and any(c.total for c in cands):
+        cands = [c for c in cands if c.total]  # 4辆，其中：… 1辆: the total, not its parts
     if asked.kind == "amount":
         cands += _table_candidates(asked, facts, tables)
     groups: dict[tuple[str, float], list[Candidate]] = defaultdict(list)
@@ -366,20 +421,28 @@ def resolve(question: str, facts: list[TableFact], claims: Claims, tables: dict)
     if not ranked:
         return out
     best = _weight(ranked[0], whole)
-    runner = _weight(ranked[1], whole) if len(ranked) > 1 else 0.0
+    rivals = ranked[1:]
+    if whole and not _fund_only(ranked[0]):
+        # the department's figure asked, and printed: a fund's share of it is no rival
+        rivals = [g for g in rivals if not _fund_only(g)]
+    runner = _weight(rivals[0], whole) if rivals else 0.0
     # the department's 收入 or 支出 asked without saying which total: only when all agree
     margin = float("inf") if asked.concept is not None and asked.concept.generic else 2
-    out.sure = best >= 1 and (runner == 0 or best >= margin * runner) and not (
+    out.sure = best > 0 and (runner == 0 or best >= margin * runner) and not (
         asked.ambiguous and len({c.unit for g in ranked for c in g}) > 1)
     return out
 
 
+def _fund_only(group: list[Candidate]) -> bool:
+    return all(c.source == "table" and c.kind in FUND_ONLY for c in group)
+
+
 def _weight(group: list[Candidate], whole: bool) -> float:
-    """How much the report stands behind one value: each table printing it (half as much a
+    """How much the report stands behind one value: each table printing it (a third as much a
     table of one fund, when the question asks for the department's whole figure), and the
     narrative stating it (the first figure of a sentence, a total, counts more than its parts)."""
     said = [c for c in group if c.source == "narrative"]
-    weight = sum(0.5 if whole and kind in FUND_ONLY else 1.0 for _, kind in {
+    weight = sum(0.3 if whole and kind in FUND_ONLY else 1.0 for _, kind in {
         (c.table, c.kind) for c in group if c.source == "table"})
     return weight + (3.0 if any(c.total for c in said) else 2.0 if any(c.first for c in said)
                      else 1.0 if said else 0.0)

@@ -32,7 +32,7 @@ class Fact(BaseModel):
         default="", description="For two-sided tables (收支总表): the income or the spending side."
     )
     panel: int = Field(default=0, description="Which label/value group of the row (0 = first).")
-    period: Literal["current", "prior"] = "current"
+    period: Literal["current", "prior", "change"] = "current"  # change: a 增减 column
     value: float = Field(description="Value in 万元 (0 for a blank cell).")
     half_unit: float = Field(description="Rounding half-unit of the printed figure, in 万元.")
     decimals: int | None = Field(default=None, description="Decimals as printed; null when blank.")
