@@ -288,17 +288,19 @@ def _as_fact(c) -> Fact:
 
 
 def _resolved_answer(question: str, r) -> Answer:
-    # the most precise print first (the table's 1,627.85 before the narrative's 1,628), then
-    # the sentence that states it
+    # a print of the figure itself first (the table's 1,627.85, not the narrative's 1,628), the
+    # sentence that states it before the tables, the passage worded most like the question
+    # before the others
     words = _bigrams(question)
     def near(c) -> float:  # the passage worded most like the question, for its length
         b = _bigrams(c.quote)
         return len(words & b) / max(len(b), 1) ** 0.5
 
-    best = sorted(r.groups[0], key=lambda c: (round(c.tol, 9), -near(c), c.source != "narrative",
-                                              c.page))
-    facts = [_as_fact(c) for c in best]
-    differs = [_as_fact(g[0]) for g in r.groups[1:3]]
+    precise = min(r.groups[0], key=lambda c: c.tol).value
+    best = sorted(r.groups[0], key=lambda c: (abs(c.value - precise) > 1e-9,
+                                              c.source != "narrative", -near(c), c.page))
+    facts = list({(c.page, c.quote): _as_fact(c) for c in reversed(best)}.values())[::-1]
+    differs = [_as_fact(g[0]) for g in r.rivals[:2]]
     return Answer(question, facts[0], True, [(1.0, f) for f in facts[:3]], also=facts[1:4],
                   differs=differs)
 
@@ -350,6 +352,9 @@ def format_answer(a: Answer, findings=None) -> str:
     return text
 
 
+_SOURCE = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}
+
+
 def _format_answer(a: Answer) -> str:
     f = a.fact
     assert f is not None
@@ -357,8 +362,22 @@ def _format_answer(a: Answer) -> str:
     if a.sure and f.metric == "无":
         return f"答：报告称无此项（第{f.page}页）\n依据：说明“{f.quote}”"
     if a.sure:
-        return (f"答：{f.shown if f.shown.endswith(f.unit) else f.shown + f.unit}（第{f.page}页）\n"
-                f"依据：{src}{'“' + f.quote + '”' if f.kind == 'narrative' else '：' + f.quote}")
+        if f.shown in ("无", "空白（无此项）"):
+            shown = f"无（{'表中空白' if f.kind == 'table' else '报告称无此项'}）"
+        elif f.unit == "万元" and f.shown.endswith("元") and not f.shown.endswith("万元"):
+            shown = f"{f.value:,.2f}万元（表中为{f.shown}）"  # a 元 table, answered in 万元
+        else:
+            shown = f.shown if f.shown.endswith(f.unit) else f.shown + f.unit
+        others = sorted({x.page for x in a.also} - {f.page})
+        pages = "、".join(f"第{p}页" for p in [f.page, *others])
+        lines = [f"答：{shown}（{pages}）",
+                 f"依据：{src}{'“' + f.quote + '”' if f.kind == 'narrative' else '：' + f.quote}"]
+        lines += [f"同见：第{x.page}页 {_SOURCE[x.kind]}："
+                  f"{x.quote if len(x.quote) <= 80 else x.quote[:80] + '…'}" for x in a.also[:3]]
+        for x in a.differs[:2]:
+            lines.append(f"注意：第{x.page}页{_SOURCE[x.kind]}另有不同的数（{x.shown}），"
+                         "两处不一致时以 check 的核对为准。")
+        return "\n".join(lines)
     lines = ["答：不能确定。最接近的内容："]
     shown: set[str] = set()
     listed = []
@@ -383,6 +402,17 @@ class LLMAnswer:
     unit: str | None
     citations: list[tuple[Fact, str]]  # the cited fact and the quote
     rejected: str | None = None  # why the answer was not accepted
+
+
+def candidates(question: str, facts: list[Fact], k: int = 6) -> list[Fact]:
+    """The figures the question resolves to (pipeline.questions), best value first: what
+    `ask --llm` offers the model before the passages a word search finds."""
+    if not isinstance(facts, Sources) or facts.claims is None:
+        return []
+    from pipeline.questions import resolve
+
+    r = resolve(question, facts.figures, facts.claims, facts.tables)
+    return [_as_fact(c) for g in r.groups for c in g][:k]
 
 
 def retrieve(question: str, facts: list[Fact], k: int = 8) -> list[Fact]:
@@ -445,8 +475,9 @@ def ask_llm(question: str, facts: list[Fact], client) -> LLMAnswer:
     from pipeline.prompts import load_prompt
     from schemas.llm import AskAnswer
 
-    found = retrieve(question, facts)
-    sources = {f"S{i}": f for i, f in enumerate(found, start=1)}
+    found = candidates(question, facts) + retrieve(question, facts)
+    unique = list({f.quote: f for f in reversed(found)}.values())[::-1]  # one per passage
+    sources = {f"S{i}": f for i, f in enumerate(unique[:8], start=1)}
     listing = "\n".join(f"[{sid}] 第{f.page}页 {f.where}：{f.quote}" for sid, f in sources.items())
     prompt = load_prompt("answer")
     ans = client.structured(prompt, {"question": question, "sources": listing}, AskAnswer,

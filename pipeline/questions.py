@@ -136,6 +136,7 @@ class Resolved:
     asked: Asked
     groups: list[list[Candidate]] = field(default_factory=list)  # best first
     sure: bool = False
+    rivals: list[list[Candidate]] = field(default_factory=list)  # other values of the same thing
 
 
 def _clean(text: str) -> str:
@@ -253,8 +254,8 @@ def _title_concepts(title: str) -> tuple[Concept, ...]:
     t = re.sub(r"(?:预算|决算|明细|情况|汇总|总)+$", "", t)
     named = [c for c in CONCEPTS if not c.generic and re.search(c.named, t)]
     plain = [c for c in named if not c.funds]
-    if len(plain) > 1:
-        return ()
+    if len(plain) > 1 or re.search(r"及|、", t):
+        return ()  # 行政经费及“三公”经费预算表: its first row is not the 三公
     return tuple(plain) if plain else tuple(named[:1])
 
 
@@ -302,7 +303,8 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
         t = tables[f.table]
         name = t.code or t.title or t.id
         out.append(Candidate(key=key, 
-            value=f.value, unit="万元", source="table", shown=f"{f.text}{f.unit}",
+            value=f.value, unit="万元", source="table",
+            shown=f"{f.text}{f.unit}" if f.text.strip() else "空白（无此项）",
             page=f.page, bbox=f.bbox, quote=f"{name}：{f.subject} / {f.header} = {f.text}",
             where=name, table=f.table, kind=f.kind, tol=f.half_unit))
     return out
@@ -426,6 +428,7 @@ def resolve(question: str, facts: list[TableFact], claims: Claims, tables: dict)
         # the department's figure asked, and printed: a fund's share of it is no rival
         rivals = [g for g in rivals if not _fund_only(g)]
     runner = _weight(rivals[0], whole) if rivals else 0.0
+    out.rivals = [g for g in rivals if not all(c.shown == "空白（无此项）" for c in g)]
     # the department's 收入 or 支出 asked without saying which total: only when all agree
     margin = float("inf") if asked.concept is not None and asked.concept.generic else 2
     out.sure = best > 0 and (runner == 0 or best >= margin * runner) and not (

@@ -156,3 +156,53 @@ def test_a_model_without_an_answer_leaves_the_offline_answer_standing():
     assert offline.sure
     said = format_llm_answer(LLMAnswer("报告中没有找到相关数字。", None, None, []), offline)
     assert "2,445.79" in said and "没有找到" not in said
+
+
+# -- templates the search was not written for (corpus/cities): the question resolver -------------
+
+CITIES = ROOT / "corpus" / "cities"
+_CITY = {}
+
+
+def city(name):
+    if name not in _CITY:
+        from pipeline.segment import segment
+
+        path = next(CITIES.rglob(f"{name}.pdf"))
+        doc = segment(path)
+        _CITY[name] = build_facts(doc, extract(doc))
+    return _CITY[name]
+
+
+@pytest.mark.parametrize(("name", "question", "expected", "page"), [
+    ("xian-005", "三公经费预算安排了多少钱？", 10.2, 17),  # the narrative, the 三公 表 agreeing
+    ("xian-005", "政府采购安排了多少钱？", 402.0, 18),
+    ("xian-005", "有几辆公务用车？", 4, 18),  # a count said in the 国有资产 passage
+    ("xian-005", "人员经费是多少", 3155.83644, 26),  # a 元 table: 31,558,364.40元
+    ("xian-016", "灾害防治及应急管理支出有多少", 3271.54, 6),  # the 收支总表's row, not a unit's
+    ("xian-016", "安监局三公经费2019年预算多少", 28.38, 32),  # this year's columns, the 三公 小计
+    ("xian-015", "政府采购里工程类有多少", 82.1, 15),  # a part of the concept, not its total
+    ("shenzhen-016", "科创局有几辆公务车", 4, 14),  # 4辆，其中：… the total, not its parts
+])
+def test_city_questions_resolve_to_the_facts(name, question, expected, page):
+    a = answer(question, city(name))
+    assert a.sure, format_answer(a)
+    assert abs(a.fact.value - expected) < 0.006 and a.fact.page == page, format_answer(a)
+
+
+def test_an_answer_cites_every_place_that_prints_it_and_its_unit():
+    text = format_answer(answer("人员经费是多少", city("xian-005")))
+    first = text.splitlines()[0]
+    assert first.startswith("答：3,155.84万元（表中为31,558,364.40元）")
+    assert "第26页、第27页" in first and "同见：" in text
+
+
+def test_a_fund_the_report_has_none_of_is_answered_as_none():
+    text = format_answer(answer("政府性基金预算有多少", city("xian-016")))
+    assert text.startswith("答：无（表中空白）")
+
+
+def test_a_question_naming_no_single_figure_stays_unsure():
+    """增长了多少: the 委托业务费 sentence gives 增加296.76万元 and 增长19.5% — which one is asked?"""
+    a = answer("收入比上年增长了多少", city("xian-005"))
+    assert not a.sure or a.fact.unit == "%", format_answer(a)
