@@ -204,6 +204,7 @@ def run_batch(
                 progress.done += 1
                 progress.failed += result.status == "failed"
                 progress.show(Path(path).name)
+        pair_halves(db, run_id, pdfs, digests)
     except KeyboardInterrupt:
         status = "interrupted"
         pool.shutdown(wait=False, cancel_futures=True)
@@ -219,6 +220,37 @@ def run_batch(
         db.close()
     files, checked, skipped, failed = row
     return BatchOutcome(run_id, status, files, checked, skipped, failed, paths=pdfs)
+
+
+def pair_halves(db: sqlite3.Connection, run_id: int, pdfs: list[Path],
+                digests: dict[str, str]) -> list[tuple[Path, Path, str]]:
+    """A folder's 情况说明 and 报表 published apart (pipeline.pairing) are checked again as one
+    report: kept under the narrative's path with both parts, the tables file recorded as a part
+    of it. Pairs already checked so, with neither file changed, are left alone."""
+    from pipeline.pairing import pair
+    from pipeline.run import check_files
+
+    rows = dict(db.execute("SELECT path, result FROM documents WHERE result IS NOT NULL"))
+    by_folder: dict[Path, dict[Path, FileResult]] = {}
+    for p in pdfs:
+        raw = rows.get(str(p))
+        if raw is not None:
+            by_folder.setdefault(p.parent, {})[p] = FileResult.model_validate_json(raw)
+    done = []
+    for results in by_folder.values():
+        for pr in pair(results):
+            t0 = time.perf_counter()
+            combined = check_files([pr.narrative, pr.tables]).result
+            combined.paired = pr.how
+            digest = digests.get(str(pr.narrative)) or sha256(pr.narrative)
+            store(db, None, pr.narrative, digest, combined, time.perf_counter() - t0)
+            tables = results[pr.tables]
+            part = FileResult(source=str(pr.tables), part_of=str(pr.narrative),
+                              paired=pr.how, title=tables.title, pages=tables.pages,
+                              report_type=tables.report_type)
+            store(db, None, pr.tables, digests.get(str(pr.tables)) or sha256(pr.tables), part, 0.0)
+            done.append((pr.narrative, pr.tables, pr.how))
+    return done
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -253,6 +285,9 @@ def summary_text(db_path: Path, outcome: BatchOutcome | None = None,
                               f" {here} ORDER BY path").fetchall()
         worst = db.execute(f"SELECT path, errors, warnings FROM documents d WHERE status = 'ok'"
                            f" AND {here} ORDER BY errors DESC, warnings DESC LIMIT 5").fetchall()
+        paired = [(p, json.loads(r)) for p, r in db.execute(
+            f"SELECT path, result FROM documents d WHERE {here} AND result LIKE '%\"parts\":[\"%'"
+            " ORDER BY path")]
     finally:
         db.close()
     status = dict(docs)
@@ -270,6 +305,11 @@ def summary_text(db_path: Path, outcome: BatchOutcome | None = None,
     if worst:
         lines.append("问题最多的报告：")
         lines += [f"  {Path(p).name:40} 错误{e} 警告{w}" for p, e, w in worst]
+    paired = [(p, r) for p, r in paired if r.get("paired")]
+    if paired:
+        lines.append("合并为一份报告检查的文件（情况说明与报表分开发布）：")
+        lines += [f"  {' + '.join(Path(x).name for x in r['parts'])}（{r['paired']}）"
+                  for _, r in paired]
     if failures:
         lines.append("失败的文件：")
         lines += [f"  {Path(p).name}: {err}" for p, err in failures]

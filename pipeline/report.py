@@ -206,6 +206,8 @@ def annotate(result: FileResult, src: Path, dest: Path,
         if extra is None:
             continue
         note = f"[{SEVERITY_ZH[f.severity]}] {f.message}（{f.rule}）{extra}"
+        # a report of several files: this file's evidence (its pages are its own)
         marks += [Highlight(page=e.page, bbox=e.bbox, note=note, color=COLORS[f.severity],
-                            quote=e.value or "") for e in f.evidence if e.bbox is not None]
+                            quote=e.value or "") for e in f.evidence if e.bbox is not None
+                  and (e.file is None or Path(e.file).name == src.name)]
     return write_highlights(src, dest, marks)

@@ -112,6 +112,10 @@ class FileResult(_Model):
                              "several files: the files (evidence names its file).")
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
+    paired: str | None = Field(default=None, description="For a report whose files were paired "
+                               "in a folder: how they were found to be one report.")
+    part_of: str | None = Field(default=None, description="A file checked as a part of another "
+                                "file's report (its findings are that report's).")
     report_type: str = "unknown"
     title: str = ""
     pages: int = 0

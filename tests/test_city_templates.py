@@ -154,3 +154,35 @@ def test_last_years_year_left_on_this_years_figure(found):
     """"2021年本部门财政拨款支出105364.27万元" in the 2022 budget, the figure of 2022's tables."""
     years = [f for f in found["xian-015"].findings if f.rule == "doc.year"]
     assert [(f.stated, f.evidence[0].page) for f in years] == [(2021.0, 8)]
+
+
+def test_batch_pairs_the_halves_of_a_report_in_a_folder(tmp_path):
+    """A folder holding a 情况说明 and its 报表 as two PDFs, beside a whole report: `batch` checks
+    the halves as one report (the narrative's figures meet the tables), says how it paired them,
+    leaves the whole report alone, and on a second run skips all three."""
+    import json
+    import shutil
+    import sqlite3
+    import subprocess
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for p in [*(CITIES / "beijing-guoziwei").glob("*.pdf"), CITIES / "xian-005.pdf"]:
+        shutil.copy(p, folder / p.name)
+    exe = ROOT / ".venv" / "bin" / "budget-lens"
+    db = tmp_path / "b.sqlite"
+    run = subprocess.run([str(exe), "batch", str(folder), "--db", str(db)], capture_output=True,
+                         text=True)
+    assert run.returncode in (0, 1), run.stderr
+    assert "beijing-001.pdf + beijing-013.pdf（说明中" in run.stdout
+    rows = {p.rsplit("/", 1)[-1]: json.loads(r) for p, r in
+            sqlite3.connect(db).execute("SELECT path, result FROM documents")}
+    narrative, tables, whole = rows["beijing-001.pdf"], rows["beijing-013.pdf"], rows["xian-005.pdf"]
+    assert [p.rsplit("/", 1)[-1] for p in narrative["parts"]] == ["beijing-001.pdf", "beijing-013.pdf"]
+    assert narrative["coverage"]["figures_matched"] >= 5
+    assert tables["part_of"].endswith("beijing-001.pdf") and tables["findings"] == []
+    assert whole["parts"] == [] and whole["paired"] is None
+    again = subprocess.run([str(exe), "batch", str(folder), "--db", str(db)], capture_output=True,
+                           text=True)
+    assert "检查0份，跳过未变化的3份" in again.stdout
+    assert "beijing-001.pdf + beijing-013.pdf" in again.stdout
