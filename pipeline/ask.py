@@ -379,11 +379,11 @@ def _format_answer(a: Answer) -> str:
                          "两处不一致时以 check 的核对为准。")
         return "\n".join(lines)
     lines = ["答：不能确定。最接近的内容："]
-    shown: set[str] = set()
+    quoted: set[str] = set()
     listed = []
     for _, c in a.candidates:
-        if c.quote not in shown:  # one passage once, whatever figures of it matched
-            shown.add(c.quote)
+        if c.quote not in quoted:  # one passage once, whatever figures of it matched
+            quoted.add(c.quote)
             listed.append(c)
     for i, c in enumerate(listed[:5], start=1):
         src = {"table": "表格", "narrative": "说明", "perf": "绩效自评"}[c.kind]
@@ -433,7 +433,7 @@ def retrieve(question: str, facts: list[Fact], k: int = 8) -> list[Fact]:
 
 def _with_unit(value: float, unit: str | None, cited: list[Fact]) -> bool:
     """The value is a figure of the asked unit in a cited source (a year is not 万元)."""
-    from pipeline.mentions import MENTION_RE
+    from pipeline.extract.mentions import MENTION_RE
 
     for f in cited:
         if abs(f.value - value) < 1e-9 and (not unit or f.unit == unit):

@@ -179,8 +179,8 @@ def _extractor(args: argparse.Namespace):
     if _llm_mode(args) == "off":
         return None, None
     from pipeline.cache import Cache
+    from pipeline.extract.llm import llm_extract
     from pipeline.llm import ConfigError, LLMClient, LLMConfig
-    from pipeline.llm_extract import llm_extract
 
     try:
         config = LLMConfig.from_env(os.environ, model=args.model, concurrency=args.jobs,

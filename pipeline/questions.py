@@ -145,38 +145,47 @@ def _clean(text: str) -> str:
     return t.replace("其中:", "").replace("其中：", "")
 
 
+def _kind(q: str) -> tuple[str, bool]:
+    """amount, growth, change or count; and whether 增长了多少 leaves a rate or an amount open."""
+    if GROWTH_RE.search(q):
+        return "growth", False
+    if CHANGE_RE.search(q) and re.search(r"比|较|上年|去年|同比|增长|增加|减少|下降|少了|多了", q):
+        ambiguous = bool(re.search(r"增长了?多少|下降了?多少", q)) and not re.search(r"钱|万元|金额", q)
+        return "change", ambiguous
+    if COUNT_RE.search(q) or re.search(r"几辆|车辆数|多少辆", q):
+        return "count", False
+    return "amount", False
+
+
+def _concept(q: str) -> Concept | None:
+    """The concept a question names: the longest match, a plain concept before a fund (一般公共预算
+    基本支出: 基本支出 within 一般公共预算), a fund before 收入/支出 (政府性基金预算支出: the fund)."""
+    for rank in ("concept", "fund", "generic"):
+        best: Concept | None = None
+        size = at = 0
+        for c in CONCEPTS:
+            kind_of = "fund" if c.funds else "generic" if c.generic else "concept"
+            m = re.search(c.asked, q) if kind_of == rank else None
+            if m and len(m.group(0)) > size:
+                best, size, at = c, len(m.group(0)), m.start()
+        if best is not None:
+            if best.generic and not _whole(q, at):
+                return None  # 提租补贴支出: a subject of its own, not the department's 支出
+            return best
+    return None
+
+
 def parse(question: str) -> Asked:
     q = norm(question)
     for a, b in SYNONYMS:
         if a in q and b not in q:
             q = q.replace(a, b)
-    if GROWTH_RE.search(q):
-        kind = "growth"
-    elif CHANGE_RE.search(q) and re.search(r"比|较|上年|去年|同比|增长|增加|减少|下降|少了|多了", q):
-        kind = "change"
-    elif COUNT_RE.search(q) or re.search(r"几辆|车辆数|多少辆", q):
-        kind = "count"
-    else:
-        kind = "amount"
-    ambiguous = kind == "change" and bool(re.search(r"增长了?多少|下降了?多少", q)) and not \
-        re.search(r"钱|万元|金额", q)
+    kind, ambiguous = _kind(q)
     unit = None
     if kind == "count":
         m = re.search(r"几(辆|台|个|人|套|项)|多少(辆|台|个|人|套|项)", q)
         unit = (m.group(1) or m.group(2)) if m else ("辆" if "车" in q else None)
-    best: Concept | None = None
-    size = 0
-    # 一般公共预算基本支出: 基本支出 within 一般公共预算; 政府性基金预算支出: the fund, not 支出
-    for rank in ("concept", "fund", "generic"):
-        for c in CONCEPTS:
-            kind_of = "fund" if c.funds else "generic" if c.generic else "concept"
-            m = re.search(c.asked, q) if kind_of == rank else None
-            if m and len(m.group(0)) > size:
-                best, size = c, len(m.group(0))
-        if best is not None:
-            break
-    if best is not None and best.generic and not _whole(q, re.search(best.asked, q).start()):
-        best = None  # 提租补贴支出: a subject of its own, not the department's 支出
+    best = _concept(q)
     scope = next((w for w in FUND_WORDS if w in q and (best is None or w != best.name)), None)
     subject = None
     if (best is None or best.generic) and kind != "count":
@@ -312,8 +321,8 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
 
 def _heads(s: Sentence) -> list[tuple[Claim, Claim | None]]:
     """Each claim with the amount it speaks of (the last amount claim before it)."""
-    head = None
-    out = []
+    head: Claim | None = None
+    out: list[tuple[Claim, Claim | None]] = []
     for c in s.claims:
         out.append((c, head))
         if c.kind == "amount" and c.unit in MONEY:
@@ -323,37 +332,15 @@ def _heads(s: Sentence) -> list[tuple[Claim, Claim | None]]:
 
 def _narrative_candidates(asked: Asked, claims: Claims, names: set[str]) -> list[Candidate]:
     out = []
-    before = ""  # the sentence before, in the same section: a figure's words may end it
     for k, s in enumerate(claims.sentences):
         prev = claims.sentences[k - 1] if k else None
+        # the sentence before, in the same section: a figure's words may end it
         before = norm(prev.text)[-20:] if prev is not None and prev.section == s.section else ""
         text = norm(s.text)
         if asked.scope and asked.scope not in text and asked.scope not in norm(s.section):
             continue
-        for i, (c, head) in enumerate(_heads(s)):
-            about = c.subject
-            if asked.kind in ("growth", "change"):
-                if c.kind != asked.kind and not (asked.ambiguous and c.kind in ("growth", "change")):
-                    continue
-                about = c.subject if _names(asked, c.subject, names) else (
-                    head.subject if head is not None else "")
-            elif asked.kind == "count":
-                if c.kind != "count" or (asked.unit and c.unit != asked.unit):
-                    continue
-                want = COUNT_UNITS.get(c.unit, "")
-                if want and not re.search(want, before + c.subject + text[:c.start]):
-                    continue
-                if bool(BUY_RE.search(c.subject or before)) != bool(
-                        BUY_RE.search(norm(asked.question))):
-                    continue
-                out.append(_from_claim(c, s, i))
-                continue
-            elif c.kind != "amount" or c.unit not in MONEY:
-                continue
-            if not _names(asked, about, names) and not (
-                    i == 0 and not _claim_concept(about) and _names(asked, before, names)):
-                continue  # （一）因公出国（境）费用。2026年预算29.17万元: named the sentence before
-            out.append(_from_claim(c, s, i))
+        out += [_from_claim(c, s, i) for i, (c, head) in enumerate(_heads(s))
+                if _answers(asked, c, head, i, text, before, names)]
         if asked.kind == "amount" and not s.claims:
             m = NONE_RE.search(text)
             if m and _names(asked, m.group(1), names):
@@ -361,6 +348,29 @@ def _narrative_candidates(asked: Asked, claims: Claims, names: set[str]) -> list
                                      page=s.page, bbox=s.bbox, quote=s.text, where=s.section,
                                      first=True))
     return out
+
+
+def _answers(asked: Asked, c: Claim, head: Claim | None, i: int, text: str, before: str,
+             names: set[str]) -> bool:
+    """Does claim c (the i-th of its sentence, about the amount `head`) state what is asked?"""
+    if asked.kind in ("growth", "change"):
+        if c.kind != asked.kind and not (asked.ambiguous and c.kind in ("growth", "change")):
+            return False
+        about = c.subject if _names(asked, c.subject, names) else (
+            head.subject if head is not None else "")
+        return _names(asked, about, names)
+    if asked.kind == "count":
+        if c.kind != "count" or (asked.unit and c.unit != asked.unit):
+            return False
+        want = COUNT_UNITS.get(c.unit, "")
+        if want and not re.search(want, before + c.subject + text[:c.start]):
+            return False
+        return bool(BUY_RE.search(c.subject or before)) == bool(BUY_RE.search(norm(asked.question)))
+    if c.kind != "amount" or c.unit not in MONEY:
+        return False
+    # （一）因公出国（境）费用。2026年预算29.17万元: named by the sentence before
+    return _names(asked, c.subject, names) or (
+        i == 0 and not _claim_concept(c.subject) and _names(asked, before, names))
 
 
 def _qualified(asked: Asked, text: str) -> bool:

@@ -171,8 +171,9 @@ def parallel_slips(facts: list[Fact], models: list[list[ColumnModel]]
                 # column onto one of the same name (wrapped middle headings may read apart)
                 cols = (m.total, *m.parts)
                 moved = [header.get(c + k) for c in cols]
+                there = moved[0][0] if moved[0] is not None else None
                 if any(header[c][0] != top for c in cols) or any(
-                        h is None or _leaf(h[1]) != _leaf(header[c][1]) or h[0] != moved[0][0]
+                        h is None or _leaf(h[1]) != _leaf(header[c][1]) or h[0] != there
                         for h, c in zip(moved, cols, strict=True)):
                     break
                 carried.append(_tally(rows, panel, m.total + k, tuple(p + k for p in m.parts)))

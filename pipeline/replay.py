@@ -71,7 +71,7 @@ def replay_client(path: Path) -> LLMClient:
 
 def check_replayed(pdf: Path):
     """`check` on one report with its LLM exchanges served from the report's cassette."""
-    from pipeline.llm_extract import llm_extract
+    from pipeline.extract.llm import llm_extract
     from pipeline.run import check_file
 
     path = sample_cassette(pdf.stem)

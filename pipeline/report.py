@@ -5,80 +5,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.checks.base import RULES
 from pipeline.segment.pdf import Highlight, write_highlights
-from schemas.findings import Evidence, FileResult, Finding
-
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
-KIND_ZH = {"final_accounts": "决算", "budget": "预算", "unknown": "未知类型"}
-
-
-def _num(v: float | None, unit: str | None) -> str:
-    if v is None:
-        return "—"
-    text = f"{v:,.4f}".rstrip("0").rstrip(".")
-    return f"{text}{unit or ''}"
-
-
-def _where(e: Evidence) -> str:
-    src = "说明" if e.source == "narrative" else "表格"
-    table = f" {e.table}" if e.table and e.source == "table" else ""
-    file = f"{Path(e.file).name} " if e.file else ""
-    return f"{src} {file}第{e.page}页{table}"
-
-
-def _group(findings: list[Finding]) -> dict[str, dict[str, list[Finding]]]:
-    out: dict[str, dict[str, list[Finding]]] = {s: defaultdict(list) for s in SEVERITY_ZH}
-    for f in findings:
-        out[f.severity][f.section or "（全文）"].append(f)
-    return out
-
-
-def _name(r: FileResult) -> str:
-    """The report's file name, or its files' names joined for a report of several files."""
-    return " + ".join(Path(p).name for p in r.parts) if r.parts else Path(r.source).name
-
-
-def _headline(r: FileResult) -> str:
-    if r.status == "failed":
-        return f"{_name(r)}: 检查失败：{r.error}"
-    s = r.summary
-    return (
-        f"{_name(r)}  {r.title}（{KIND_ZH.get(r.report_type, r.report_type)}，{r.pages}页）\n"
-        f"  错误 {s.errors} · 警告 {s.warnings} · 提示 {s.infos}"
-        f"   （{s.tables}张表，{s.sections}个章节，{s.claims}处数字陈述，{s.projects}个绩效项目）"
-    )
-
-
-def coverage_lines(r: FileResult) -> list[str]:
-    """What was checked and what was not, in words: printed beside every verdict."""
-    c = r.coverage
-    def at(t) -> str:
-        return f"{Path(t.file).name} 第{t.pages[0]}页" if t.file else f"第{t.pages[0]}页"
-
-    kinds = "、".join(f"{t.name}（{at(t)}）" for t in c.tables) or "无"
-    lines = [f"已识别标准表格 {len(c.tables)} 张：{kinds}"]
-    if c.unrecognised:
-        lines.append("未识别类型的表格 {} 张（其数据仍参与合计与科目层级核对）：{}".format(
-            len(c.unrecognised), "、".join(at(t) for t in c.unrecognised)))
-    if c.not_understood:
-        lines.append("读取但未能理解的表格 {} 张（表内算术未能确认读法，不据以报告问题）：{}".format(
-            len(c.not_understood), "；".join(
-                f"{t.name}（{at(t)}）：{t.reason}" for t in c.not_understood)))
-    lines += [f"未报告：{x}" for x in c.withheld]
-    lines.append(f"表格数据 {c.facts} 项；说明中指向表格科目的金额 {c.figures} 处，"
-                 f"与表格核对一致 {c.figures_matched} 处，"
-                 f"未找到对应表格数据 {len(c.figures_unmatched)} 处")
-    lines += [f"未能运行：{x}" for x in c.not_applicable]
-    lines += [f"⚠ {w}" for w in c.warnings]
-    lines += [f"LLM：{w}" for w in r.llm]
-    return lines
-
+from pipeline.wording import (
+    KIND_ZH,
+    SEVERITY_MARK,
+    SEVERITY_ZH,
+    coverage_lines,
+    group_findings,
+    headline,
+    num,
+    where,
+)
+from schemas.findings import FileResult, Finding
 
 # -- text ------------------------------------------------------------------------------------
 
@@ -86,10 +28,10 @@ def coverage_lines(r: FileResult) -> list[str]:
 def render_text(results: list[FileResult], show_info: bool = True) -> str:
     lines: list[str] = []
     for r in results:
-        lines += [_headline(r), ""]
+        lines += [headline(r), ""]
         if r.status == "failed":
             continue
-        for sev, sections in _group(r.findings).items():
+        for sev, sections in group_findings(r.findings).items():
             if not sections or (sev == "info" and not show_info):
                 continue
             count = sum(len(v) for v in sections.values())
@@ -99,10 +41,10 @@ def render_text(results: list[FileResult], show_info: bool = True) -> str:
                 for f in items:
                     lines.append(f"   {SEVERITY_MARK[sev]} {f.message}  [{f.rule}]")
                     if f.stated is not None or f.expected is not None:
-                        lines.append(f"       陈述值 {_num(f.stated, f.unit)}   应为 "
-                                     f"{_num(f.expected, f.unit)}")
+                        lines.append(f"       陈述值 {num(f.stated, f.unit)}   应为 "
+                                     f"{num(f.expected, f.unit)}")
                     for e in f.evidence:
-                        lines.append(f"       {_where(e)}：{e.text}")
+                        lines.append(f"       {where(e)}：{e.text}")
             lines.append("")
         if not r.findings:
             lines += ["  未发现前后矛盾之处（核对范围见下）。", ""]
@@ -141,10 +83,10 @@ def render_markdown(results: list[FileResult]) -> str:
             continue
         out += ["| 级别 | 规则 | 问题 | 陈述值 | 应为 | 证据 |", "|---|---|---|---|---|---|"]
         for f in r.findings:
-            ev = "<br>".join(_md_cell(f"{_where(e)}：{e.text}") for e in f.evidence)
+            ev = "<br>".join(_md_cell(f"{where(e)}：{e.text}") for e in f.evidence)
             out.append(
                 f"| {SEVERITY_ZH[f.severity]} | `{f.rule}` | {_md_cell(f.message)} | "
-                f"{_num(f.stated, f.unit)} | {_num(f.expected, f.unit)} | {ev} |"
+                f"{num(f.stated, f.unit)} | {num(f.expected, f.unit)} | {ev} |"
             )
         out += ["", *scope]
     return "\n".join(out)

@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from pipeline.extract.llm import llm_extract  # noqa: E402
 from pipeline.llm import LLMClient, LLMConfig  # noqa: E402
-from pipeline.llm_extract import llm_extract  # noqa: E402
 from pipeline.replay import cassette, sample_cassette  # noqa: E402
 from pipeline.segment import segment  # noqa: E402
 

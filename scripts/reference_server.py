@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.mentions import sentence_claims, split_sentences  # noqa: E402
+from pipeline.extract.mentions import sentence_claims, split_sentences  # noqa: E402
 from schemas.llm import (  # noqa: E402
     IndicatorReason,
     NarrativeClaim,

@@ -83,7 +83,7 @@ MADE_UP_ANSWER = _completion(json.dumps({
 
 
 def extract_run(make_doc):
-    from pipeline.llm_extract import llm_extract
+    from pipeline.extract.llm import llm_extract
 
     return lambda c: llm_extract(make_doc(), c)
 

@@ -12,8 +12,8 @@ from llm_scenarios import INJECTION, STEERING, client, tiny_doc
 from pipeline.cache import Cache
 from pipeline.checks import run_checks
 from pipeline.extract import extract
+from pipeline.extract.llm import ground_claim, llm_extract, section_chunks
 from pipeline.llm import ConfigError, LLMConfig
-from pipeline.llm_extract import ground_claim, llm_extract, section_chunks
 from pipeline.prompts import PromptError, load_prompt
 from pipeline.replay import check_replayed, sample_cassette
 from pipeline.segment import segment
@@ -237,7 +237,7 @@ def test_calls_not_done_by_the_report_deadline_fall_back():
     import time
     from types import SimpleNamespace
 
-    from pipeline.llm_extract import _run_all
+    from pipeline.extract.llm import _run_all
 
     chunks = [SimpleNamespace(id=f"c{i}", title=f"段{i}") for i in range(3)]
 

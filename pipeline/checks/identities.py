@@ -31,7 +31,14 @@ from pipeline.checks.base import (
 )
 from pipeline.facts import CANONICAL, is_total
 from pipeline.readings import (
-    CONFIRM, MIN_ROWS, SMALL, ColumnModel, adds_up, column_models, parallel_slips, rows_of,
+    CONFIRM,
+    MIN_ROWS,
+    SMALL,
+    ColumnModel,
+    adds_up,
+    column_models,
+    parallel_slips,
+    rows_of,
 )
 from schemas.facts import Fact
 from schemas.findings import Finding, TableUnread

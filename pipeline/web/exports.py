@@ -11,9 +11,10 @@ from pathlib import Path
 
 from pipeline.batch import append_text, workbook
 from pipeline.evaluate import GoldFinding, LabelFile
-from pipeline.report import SEVERITY_ZH, _num, _where, annotate
+from pipeline.report import annotate
 from pipeline.web.store import Doc, Verdict
 from pipeline.web.templating import VERDICT_ZH
+from pipeline.wording import SEVERITY_ZH, num, where
 from schemas.findings import FileResult, Finding
 
 
@@ -85,9 +86,9 @@ def review_xlsx(items: Iterable[Reviewed]) -> bytes:
         for f in item.result.findings:
             v = item.verdicts.get(f.digest())
             append_text(ws, [item.doc.name, SEVERITY_ZH[f.severity], f.rule, f.message,
-                       _num(f.stated, f.unit), _num(f.expected, f.unit), f.section,
+                       num(f.stated, f.unit), num(f.expected, f.unit), f.section,
                        ",".join(map(str, _pages(f))),
-                       "；".join(f"{_where(e)}：{e.text}" for e in f.evidence),
+                       "；".join(f"{where(e)}：{e.text}" for e in f.evidence),
                        VERDICT_ZH[v.verdict] if v else "未复核", v.comment if v else "",
                        v.reviewer if v else "", v.at if v else ""])
     ws.freeze_panes = "A2"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.report import KIND_ZH, SEVERITY_ZH, _group, _num, _where, coverage_lines
 from pipeline.run import STAGES
+from pipeline.wording import KIND_ZH, SEVERITY_ZH, coverage_lines, group_findings, num, where
 from schemas.findings import Finding
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -19,7 +19,7 @@ def group(findings: list[Finding]) -> list[tuple[str, int, list[tuple[str, list[
     """Findings by severity (errors first, with their count), then by the section they are
     about, in report order: the text report's grouping."""
     return [(sev, sum(map(len, sections.values())), list(sections.items()))
-            for sev, sections in _group(findings).items() if sections]
+            for sev, sections in group_findings(findings).items() if sections]
 
 
 # why a file could not be checked, for a reviewer: the pipeline's reasons (English, as the CLI
@@ -58,7 +58,7 @@ def environment() -> Environment:
     env.globals.update(SEVERITY_ZH=SEVERITY_ZH, KIND_ZH=KIND_ZH, VERDICT_ZH=VERDICT_ZH,
                        coverage_lines=coverage_lines, group=group, reason_zh=reason_zh,
                        STAGES=STAGES, STAGE_ORDER=list(STAGES))
-    env.filters.update(num=lambda v, unit=None: _num(v, unit), where=_where, bbox=_bbox,
+    env.filters.update(num=lambda v, unit=None: num(v, unit), where=where, bbox=_bbox,
                        name=lambda p: Path(p).name)
     return env
 

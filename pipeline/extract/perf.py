@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.mentions import sentence_claims, split_sentences
+from pipeline.extract.mentions import sentence_claims, split_sentences
 from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
 from schemas.document import Cell, Document, Row, Table
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.mentions import REASON_RE, sentence_claims, split_sentences
-from pipeline.perf import extract_projects, extract_summary
+from pipeline.extract.mentions import REASON_RE, sentence_claims, split_sentences
+from pipeline.extract.perf import extract_projects, extract_summary
 from schemas.claims import Claims, Sentence
 from schemas.document import Document
 
