@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 
 PLACEHOLDERS = {"", "-", "—", "——", "–", "－", "/", "无", "*", "……"}
+CN = "一二三四五六七八九十"  # the numerals of 一、二、 headings and （三） items
+MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}  # a money unit in 万元
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # a figure as printed: 1,234.5 or 1234.5
 
 _NUM_RE = re.compile(r"^[(（]?[-−－]?\d+(?:\.\d+)?[)）]?%?$")
 _CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’"

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.numbers import MONEY
 from schemas.findings import FileResult
 
 MIN_SHARED = 3  # narrative amounts the tables must print before two files are one report
-MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 UNIT_RE = re.compile(r"^(?:-?\d+-?)?(.{4,40}?)(20\d{2})\s*年?")
 
 

@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from pipeline.checks.base import norm
 from pipeline.checks.figures import resolve_subject
 from pipeline.facts import is_total
-from pipeline.numbers import half_unit
+from pipeline.numbers import MONEY, half_unit
 from schemas.claims import Claim, Claims, Sentence
 from schemas.facts import Fact as TableFact
-
-MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
 
 
 @dataclass(frozen=True)

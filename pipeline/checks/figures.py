@@ -25,11 +25,10 @@ from pipeline.checks.base import (
 )
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import is_total
-from pipeline.numbers import parse_number
+from pipeline.numbers import CN, parse_number
 from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
 
-CN = "一二三四五六七八九十"
 
 @dataclass(frozen=True)
 class Ref:

@@ -23,13 +23,11 @@ from pipeline.checks.base import (
     shared,
 )
 from pipeline.facts import is_total
-from pipeline.numbers import half_unit
+from pipeline.numbers import MONEY, NUMBER, half_unit
 from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
 
-NUM = r"(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-CN = "一二三四五六七八九十"
-MONEY = {"万元": 1.0, "元": 1e-4, "亿元": 1e4}
+NUM = rf"(?P<n>{NUMBER})"
 
 
 # parts that restate no figures: 概况 and the tables part come before the 情况说明, 名词解释 and

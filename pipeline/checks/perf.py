@@ -17,11 +17,10 @@ from pipeline.checks.base import (
     rule,
     severity_for,
 )
-from pipeline.numbers import half_unit
+from pipeline.numbers import MONEY, half_unit
 from schemas.claims import PerfProject
 from schemas.findings import Evidence, Finding
 
-MONEY = {"万元": 1.0, "元": 1e-4}
 LOW_EXECUTION_RE = re.compile(
     r"执行率(?:较|偏)?低|支付率(?:较|偏)?低|未拨付|未到位|进度(?:较|偏)?慢|滞后|未及时支付|未完成支付|结余较大"
 )

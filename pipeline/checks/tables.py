@@ -22,11 +22,10 @@ from pipeline.checks.base import (
     table_name,
     value_right_of,
 )
+from pipeline.numbers import CN
 from schemas.document import Table
 from schemas.facts import Fact
 from schemas.findings import Evidence, Finding
-
-CN = "一二三四五六七八九十"
 
 
 def _sum_check(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from pipeline.numbers import parse_number
+from pipeline.numbers import NUMBER, parse_number
 from schemas.claims import Claim
 
-NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+NUM = NUMBER
 COUNT_UNITS = "个|辆|人次|批次|台（套）|台\\(套\\)|台|次|期|件|名|人"
 MENTION_RE = re.compile(
     rf"(?P<num>{NUM})\s*(?P<approx>余|多)?\s*(?P<unit>万元|亿元|元|%|{COUNT_UNITS})"

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.numbers import CN as CN_NUM
 from pipeline.numbers import clean_text
 from pipeline.segment.catalog import CODE_RE, TITLE_HINT_RE, catalogue_title, kind_from_title
 from pipeline.segment.grid import Grid, find_grids, free_lines
@@ -16,7 +17,6 @@ from schemas.document import Block, Document, Section, TocEntry
 
 log = logging.getLogger(__name__)
 
-CN_NUM = "一二三四五六七八九十"
 HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (0, re.compile(rf"^第[{CN_NUM}]+部分")),
     (1, re.compile(rf"^[{CN_NUM}]+[、.．]")),
