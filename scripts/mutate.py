@@ -27,17 +27,15 @@ sys.path.insert(0, str(ROOT))
 
 import pymupdf  # noqa: E402
 
-from pipeline.checks.base import Context, compare  # noqa: E402
+from pipeline.checks.base import (  # noqa: E402
+    Context,
+    compare,
+    compare_pct,  # noqa: E402
+)
 from pipeline.checks.figures import _subject_candidates, resolve_subject  # noqa: E402
 from pipeline.checks.identities import _by_table, hierarchy_sums, row_sums  # noqa: E402
-from pipeline.checks.narrative import (  # noqa: E402
-    _growth_pairs,
-    _prior_current,
-    _resolve,
-    compare_pct,
-    narrative,
-    wan,
-)
+from pipeline.checks.narrative import narrative, wan  # noqa: E402
+from pipeline.checks.narrative.changes import _growth_pairs, _prior_current, _resolve  # noqa: E402
 from pipeline.evaluate import CITY_CORPUS, load_labels  # noqa: E402
 from pipeline.extract import extract  # noqa: E402
 from pipeline.facts import document_facts  # noqa: E402

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from pipeline.checks import (  # noqa: F401  (registers)
+    document,
     figures,
     identities,
     narrative,
     perf,
     reasons,
-    structure,
     tables,
 )
 from pipeline.checks.base import RULES, Context

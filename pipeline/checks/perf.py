@@ -19,6 +19,7 @@ from pipeline.checks.base import (
 )
 from pipeline.numbers import MONEY, half_unit
 from schemas.claims import PerfProject
+from schemas.document import Table
 from schemas.findings import Evidence, Finding
 
 LOW_EXECUTION_RE = re.compile(
@@ -420,3 +421,54 @@ def check_summary(ctx: Context) -> Iterator[Finding]:
                 [ev],
                 section=summary.sentence.section,
             )
+
+
+# -- 绩效: the same department and unit on every self-evaluation ------------------------------
+
+DEPT_LABELS = (("主管部门", re.compile(r"^主管部门(及代码)?$")),
+               ("预算单位", re.compile(r"^(预算单位|实施单位)(及代码)?$")))
+
+
+def _labelled_values(table: Table) -> dict[str, tuple[str, Evidence]]:
+    """主管部门 / 预算单位 as printed on one 绩效 table: the first text right of the label."""
+    out: dict[str, tuple[str, Evidence]] = {}
+    for row in table.rows[:8]:
+        for i, cell in enumerate(row.cells):
+            key = next((k for k, pat in DEPT_LABELS if pat.match(re.sub(r"\s+", "", cell.text))),
+                       None)
+            if key is None or key in out:
+                continue
+            value = next((c for c in row.cells[i + 1:] if c.text.strip()), None)
+            if value is not None:
+                out[key] = (re.sub(r"\s+", "", value.text), Evidence(
+                    page=value.page, source="table", text=f"{cell.text} / {value.text}",
+                    table=table.title or table.id, bbox=value.bbox, value=value.text))
+    return out
+
+
+@rule("perf.department", "warning", "各绩效自评表的主管部门、预算单位及其代码应一致，单位代码应以主管部门代码开头。")
+def check_department(ctx: Context) -> Iterator[Finding]:
+    first: dict[str, tuple[str, Evidence]] = {}
+    for t in ctx.doc.tables:
+        if t.kind != "perf_self_eval":
+            continue
+        values = _labelled_values(t)
+        for key, (text, ev) in values.items():
+            if key not in first:
+                first[key] = (text, ev)
+            elif text != first[key][0]:
+                yield finding(
+                    "perf.department",
+                    f"绩效自评表的{key}不一致：此处为“{text}”，第{first[key][1].page}页为“{first[key][0]}”。",
+                    [ev, first[key][1]], section=t.title or t.id,
+                )
+        dept, unit = values.get("主管部门"), values.get("预算单位")
+        if dept and unit:
+            dcode = re.match(r"^(\d+)", dept[0])
+            ucode = re.match(r"^(\d+)", unit[0])
+            if dcode and ucode and not ucode.group(1).startswith(dcode.group(1)):
+                yield finding(
+                    "perf.department",
+                    f"预算单位代码{ucode.group(1)}不以主管部门代码{dcode.group(1)}开头。",
+                    [unit[1], dept[1]], section=t.title or t.id,
+                )

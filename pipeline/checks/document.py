@@ -1,5 +1,5 @@
-"""The report as a document: its year stated consistently, template text left in, and words that
-compare two figures against those figures."""
+"""The report as a document: its year stated consistently, template text left in, and its
+standard tables listed in the 目录, present in the body and complete."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from pipeline.checks.base import Context, amount, compare, ev_sentence, finding, rule
-from pipeline.checks.narrative import MONEY, narrative, wan, wan_tol
+from pipeline.checks.base import Context, amount, finding, rule
+from pipeline.checks.narrative import narrative
 from schemas.claims import Sentence
 from schemas.document import Table, TocEntry
 from schemas.findings import Evidence, Finding
@@ -150,47 +150,6 @@ def check_template_text(ctx: Context) -> Iterator[Finding]:
         )
 
 
-# -- 决算数大于/小于/等于预算数 against the two figures ------------------------------------------
-
-RELATION_RE = re.compile(r"决算数?(大于|高于|超过|小于|低于|等于|持平于?|与.{0,6}持平)(?:年初|调整后?|全年)?预算")
-
-
-@rule("nar.compare", "error", "“决算数大于/小于/等于预算数”应与所列预算数、决算数一致。")
-def check_compare_words(ctx: Context) -> Iterator[Finding]:
-    sentences = narrative(ctx)
-    for i, s in enumerate(sentences):
-        m = RELATION_RE.search(s.text)
-        if not m:
-            continue
-        pool = [(c, x) for x in ([sentences[i - 1]] if i else []) + [s] for c in x.claims
-                if c.unit in MONEY and c.kind == "amount"]
-        budget = next((c for c, _ in reversed(pool) if "预算" in c.subject and "决算" not in
-                       c.subject), None)
-        actual = next((c for c, _ in reversed(pool) if "决算" in c.subject or "支出" in
-                       c.subject and "预算" not in c.subject), None)
-        if budget is None or actual is None or budget is actual:
-            continue
-        b, a, tol = wan(budget), wan(actual), wan_tol(budget) + wan_tol(actual)
-        word = m.group(1)
-        # contradicted only beyond rounding, or by two figures printed the same
-        if word in ("大于", "高于", "超过"):
-            ok = a - b >= -tol and a != b
-        elif word in ("小于", "低于"):
-            ok = a - b <= tol and a != b
-        else:
-            ok = compare(a, actual.decimals, b, wan_tol(budget)).ok
-        if ok:
-            continue
-        yield finding(
-            "nar.compare",
-            f"说明称决算数{word}预算数，但预算数为{budget.text}、决算数为{actual.text}"
-            f"（决算数{'大于' if a > b else '小于' if a < b else '等于'}预算数，"
-            f"相差{amount(abs(a - b))}）。",
-            [ev_sentence(s)],
-            section=s.section,
-        )
-
-
 # -- the standard tables: listed in the 目录, present in the body, complete ---------------------
 
 NATIONAL_FINAL = tuple(f"fa{n:02d}" for n in range(1, 10))  # 公开01–09表 of the 部门决算 template
@@ -289,55 +248,6 @@ def _national_final(ctx: Context, listed: dict[str, TocEntry], body: dict[str, T
             )
 
 
-# -- 绩效: the same department and unit on every self-evaluation ------------------------------
-
-DEPT_LABELS = (("主管部门", re.compile(r"^主管部门(及代码)?$")),
-               ("预算单位", re.compile(r"^(预算单位|实施单位)(及代码)?$")))
-
-
-def _labelled_values(table: Table) -> dict[str, tuple[str, Evidence]]:
-    """主管部门 / 预算单位 as printed on one 绩效 table: the first text right of the label."""
-    out: dict[str, tuple[str, Evidence]] = {}
-    for row in table.rows[:8]:
-        for i, cell in enumerate(row.cells):
-            key = next((k for k, pat in DEPT_LABELS if pat.match(re.sub(r"\s+", "", cell.text))),
-                       None)
-            if key is None or key in out:
-                continue
-            value = next((c for c in row.cells[i + 1:] if c.text.strip()), None)
-            if value is not None:
-                out[key] = (re.sub(r"\s+", "", value.text), Evidence(
-                    page=value.page, source="table", text=f"{cell.text} / {value.text}",
-                    table=table.title or table.id, bbox=value.bbox, value=value.text))
-    return out
-
-
-@rule("perf.department", "warning", "各绩效自评表的主管部门、预算单位及其代码应一致，单位代码应以主管部门代码开头。")
-def check_department(ctx: Context) -> Iterator[Finding]:
-    first: dict[str, tuple[str, Evidence]] = {}
-    for t in ctx.doc.tables:
-        if t.kind != "perf_self_eval":
-            continue
-        values = _labelled_values(t)
-        for key, (text, ev) in values.items():
-            if key not in first:
-                first[key] = (text, ev)
-            elif text != first[key][0]:
-                yield finding(
-                    "perf.department",
-                    f"绩效自评表的{key}不一致：此处为“{text}”，第{first[key][1].page}页为“{first[key][0]}”。",
-                    [ev, first[key][1]], section=t.title or t.id,
-                )
-        dept, unit = values.get("主管部门"), values.get("预算单位")
-        if dept and unit:
-            dcode = re.match(r"^(\d+)", dept[0])
-            ucode = re.match(r"^(\d+)", unit[0])
-            if dcode and ucode and not ucode.group(1).startswith(dcode.group(1)):
-                yield finding(
-                    "perf.department",
-                    f"预算单位代码{ucode.group(1)}不以主管部门代码{dcode.group(1)}开头。",
-                    [unit[1], dept[1]], section=t.title or t.id,
-                )
 
 
 def _order(ctx: Context, listed: dict[str, TocEntry], body: dict[str, Table]) -> Iterator[Finding]:
