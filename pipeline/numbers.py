@@ -79,3 +79,15 @@ def half_unit(decimals: int) -> float:
 
 def format_amount(value: float, decimals: int = 2) -> str:
     return f"{value:,.{decimals}f}"
+
+
+def norm(text: str) -> str:
+    """Text compared as words: no spaces, half-width brackets, no quotes."""
+    return (
+        re.sub(r"\s+", "", text)
+        .replace("（", "(")
+        .replace("）", ")")
+        .replace("“", "")
+        .replace("”", "")
+        .replace('"', "")
+    )

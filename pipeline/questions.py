@@ -23,70 +23,20 @@ from pipeline.checks.base import norm
 from pipeline.checks.figures import resolve_subject
 from pipeline.facts import is_total
 from pipeline.numbers import MONEY, half_unit
+from pipeline.vocabulary import (
+    CONCEPTS,
+    FUND_ONLY,
+    FUND_TABLES,
+    FUND_WORDS,
+    SIDE_OF_KIND,
+    WHOLE_TABLES,
+    Concept,
+    claim_concept,
+    clean,
+)
 from schemas.claims import Claim, Claims, Sentence
 from schemas.facts import Fact as TableFact
 
-
-@dataclass(frozen=True)
-class Concept:
-    """A figure a question may name: the words that ask for it, and the words that name it in a
-    row label, a column heading or a claim."""
-
-    name: str
-    asked: str  # regex over the question
-    named: str  # regex over a row label, a column heading's leaf (or group) or a claim subject
-    funds: bool = False  # a fund's total (一般公共预算 …): other fund words do not scope it
-    generic: bool = False  # 收入, 支出: a subject the question names (一般公共服务支出) comes first
-    parts: tuple[str, ...] = ()  # words naming its parts (货物类, 工程类, 服务类)
-    marks: tuple[str, ...] = ()  # words a question may add to name one print of it (收入总计)
-
-
-CONCEPTS: tuple[Concept, ...] = (
-    Concept("因公出国（境）费", r"出国", r"因公出国|出国\(境\)"),
-    Concept("公务接待费", r"接待", r"公务接待"),
-    Concept("公务用车购置及运行维护费", r"公务用车购置(?:及|和)运行|车购置(?:及|和)运行",
-            r"公务用车购置(?:及|和)运行"),
-    Concept("公务用车购置费", r"公务用车购置费|购车费", r"^(?:其中:?)?公务用车购置费?$|^车辆购置"),
-    Concept("公务用车运行维护费", r"运行(?:维护)?费", r"公务用车运行(?:维护)?费|^运行(?:维护)?费$"),
-    Concept("会议费", r"会议费", r"^会议费$"),
-    Concept("培训费", r"培训费", r"^培训费$"),
-    Concept("三公经费", r"三公", r"三公"),
-    Concept("机关运行经费", r"机关运行", r"机关运行经费"),
-    Concept("政府采购", r"政府采购|采购", r"政府采购", parts=("货物", "工程", "服务")),
-    Concept("人员经费", r"人员经费", r"^人员(?:经费|支出)(?:合计|支出)?$|人员经费$"),
-    Concept("公用经费", r"公用经费", r"^(?:日常)?公用(?:经费|支出)(?:合计|支出)?$|公用经费$"),
-    Concept("基本支出", r"基本支出", r"^(?:其中:?)?基本支出(?:合计)?$|基本支出$"),
-    Concept("项目支出", r"项目支出", r"^(?:其中:?)?项目支出(?:合计)?$|项目支出$"),
-    Concept("上年结转", r"上年结转|结转结余|结转资金|年初结转", r"^上年结转|年初结转"),
-    Concept("财政拨款", r"财政拨款", r"^财政拨款(?:收入|支出|拨款)?(?:合计|总计)?$|财政拨款收入$",
-            funds=True),
-    Concept("一般公共预算", r"一般公共预算", r"一般公共预算(?:拨款|财政拨款)?(?:收入|支出)?$",
-            funds=True),
-    Concept("政府性基金", r"政府性基金", r"政府性基金(?:预算)?(?:拨款|财政拨款)?(?:收入|支出)?$",
-            funds=True),
-    Concept("国有资本经营", r"国有资本经营", r"国有资本经营(?:预算)?(?:拨款|财政拨款)?(?:收入|支出)?$",
-            funds=True),
-    Concept("收入", r"收入", r"^(?:本年)?收入(?:总计|合计)$|^收入预算$|^预算收入$|部门(?:预算)?收入$"
-            r"|收入(?:总预算|预算总计|总额)$", generic=True, marks=("总计", "合计")),
-    Concept("支出", r"支出", r"^(?:本年)?支出(?:总计|合计)$|^支出预算$|^预算支出$|部门(?:预算)?支出$"
-            r"|支出(?:总预算|预算总计|总额)$", generic=True, marks=("总计", "合计")),
-)
-FUND_WORDS = ("一般公共预算", "政府性基金", "国有资本经营", "财政拨款")
-# table kinds that hold one fund's figures only
-FUND_TABLES = {
-    "一般公共预算": {"bu05", "bu06", "fa05", "fa06", "bu07"},
-    "财政拨款": {"bu04", "bu05", "bu06", "bu14", "bu15", "fa04", "fa05", "fa06", "fa11", "bu10",
-             "fa09"},
-    "政府性基金": {"bu08", "fa07"},
-    "国有资本经营": {"bu09", "fa08"},
-}
-# tables that print a fund's whole figure (not one part of it: 基本支出表, 三公 表 …)
-WHOLE_TABLES = {"bu01", "bu02", "bu03", "bu04", "bu05", "bu08", "bu09", "fa01", "fa02", "fa03",
-                "fa04", "fa05", "fa07", "fa08"}
-SIDE_OF_KIND = {"bu02": "income", "fa02": "income", "bu03": "expense", "bu05": "expense",
-                "fa03": "expense", "fa05": "expense"}
-# tables of one fund: a question that names no fund is about the department's whole figure
-FUND_ONLY = set().union(*FUND_TABLES.values()) - {"bu10", "fa09"}
 SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"), ("卫生健康", "卫生健康"))
 GROWTH_RE = re.compile(r"百分之|百分比|增长率|增幅|降幅|%|％")
 CHANGE_RE = re.compile(r"(?:增加|减少|多|少|下降|增长|变动|增减)了?多少|增减|变动")
@@ -135,12 +85,6 @@ class Resolved:
     groups: list[list[Candidate]] = field(default_factory=list)  # best first
     sure: bool = False
     rivals: list[list[Candidate]] = field(default_factory=list)  # other values of the same thing
-
-
-def _clean(text: str) -> str:
-    t = norm(text)
-    t = re.sub(r"^[一二三四五六七八九十]+[、.．]|^\d+[、.．]|^[(（][一二三四五六七八九十\d]+[)）]", "", t)
-    return t.replace("其中:", "").replace("其中：", "")
 
 
 def _kind(q: str) -> tuple[str, bool]:
@@ -226,7 +170,7 @@ def _total_rows(facts: list[TableFact]) -> set[tuple[str, int, int]]:
         rows[(f.table, f.panel)].append(f)
     out = set()
     for (t, p), fs in rows.items():
-        totals = {f.row for f in fs if is_total(_clean(f.subject)) and not f.code}
+        totals = {f.row for f in fs if is_total(clean(f.subject)) and not f.code}
         out |= {(t, p, r) for r in totals} if totals else {(t, p, min(f.row for f in fs))}
     return out
 
@@ -239,17 +183,6 @@ def _group_of(header: str) -> str:
     if parts[-1] in ("小计", "合计", "金额", "总计") and len(parts) > 1:
         return parts[-2]
     return parts[-1]
-
-
-def _claim_concept(subject: str) -> Concept | None:
-    best, size = None, 0
-    s = re.sub(r"(?:预算数|预算|安排|为|共计|共|是)+$", "", _clean(subject))
-    for c in CONCEPTS:
-        m = re.search(c.named, s)
-        if m and len(m.group(0)) >= size:
-            if len(m.group(0)) > size or best is None:
-                best, size = c, len(m.group(0))
-    return best
 
 
 def _title_concepts(title: str) -> tuple[Concept, ...]:
@@ -282,13 +215,13 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
             f.table, f.panel, f.row, f.column) in firsts and asked.concept in titled.get(f.table, ())
         if asked.concept is not None:
             named = re.compile(asked.concept.named)
-            row_hit = bool(named.search(_clean(f.subject))) and (
+            row_hit = bool(named.search(clean(f.subject))) and (
                 f.table, f.panel, f.row, f.column) in firsts
             col_hit = bool(named.search(_group_of(f.header))) and (f.table, f.panel, f.row) in \
-                totals and not named.search(_clean(f.subject) or "-")
+                totals and not named.search(clean(f.subject) or "-")
         elif asked.subject is not None:
             # 灾害防治及应急管理支出 is the 收支总表's 灾害防治及应急管理 (its spending side)
-            row_hit = _clean(f.subject) in (asked.subject, re.sub(r"支出$", "", asked.subject)) \
+            row_hit = clean(f.subject) in (asked.subject, re.sub(r"支出$", "", asked.subject)) \
                 and (f.table, f.panel, f.row, f.column) in firsts
         row_hit = row_hit or title_hit
         if not (row_hit or col_hit) or not _qualified(
@@ -368,7 +301,7 @@ def _answers(asked: Asked, c: Claim, head: Claim | None, i: int, text: str, befo
         return False
     # （一）因公出国（境）费用。2026年预算29.17万元: named by the sentence before
     return _names(asked, c.subject, names) or (
-        i == 0 and not _claim_concept(c.subject) and _names(asked, before, names))
+        i == 0 and not claim_concept(c.subject) and _names(asked, before, names))
 
 
 def _qualified(asked: Asked, text: str) -> bool:
@@ -386,7 +319,7 @@ def _names(asked: Asked, subject: str, names: set[str]) -> bool:
     if asked.side and ("支出" if asked.side == "income" else "收入") in norm(subject):
         return False  # a fund's 收入 asked, its 支出 said (or the other way)
     if asked.concept is not None:
-        return _claim_concept(subject) is asked.concept
+        return claim_concept(subject) is asked.concept
     sc = resolve_subject(subject, names)
     return sc is not None and sc.name == asked.subject
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.numbers import format_amount, half_unit
+from pipeline.numbers import format_amount, half_unit, norm  # noqa: F401  (norm: read by the rules)
 from schemas.claims import Claim, Claims, Sentence
 from schemas.document import Cell, Document, Row, Table
 from schemas.facts import Fact
@@ -117,15 +117,6 @@ class Figure:
         return 0.0 if self.decimals is None else half_unit(self.decimals)
 
 
-def norm(text: str) -> str:
-    return (
-        re.sub(r"\s+", "", text)
-        .replace("（", "(")
-        .replace("）", ")")
-        .replace("“", "")
-        .replace("”", "")
-        .replace('"', "")
-    )
 
 
 def table_name(table: Table) -> str:

@@ -26,6 +26,7 @@ from pipeline.checks.base import (
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import is_total
 from pipeline.numbers import CN, parse_number
+from pipeline.vocabulary import claim_concept, concept
 from schemas.claims import Claim, Sentence
 from schemas.findings import Finding
 
@@ -369,11 +370,10 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
         )
 
 
-# totals printed as a column rather than a row (支出总表 | 2026年政府采购项目 / 小计): the words a
-# claim ends with, and the heading of the column that holds the figure
-COLUMN_TOTALS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"政府采购(?:项目|预算|资金|支出)*(?:共有|总额|合计|共计|共|为)*$"), re.compile(r"政府采购")),
-)
+# concepts (pipeline.vocabulary) a table may print as a column rather than a row (支出总表 |
+# 2026年政府采购项目 / 小计), and the words a claim of their total ends with
+COLUMN_CONCEPTS = ("政府采购",)
+TOTAL_WORDING = r"(?:项目|预算|资金|支出)*(?:共有|总额|合计|共计|共|为)*$"
 TOTAL_LEAVES = ("小计", "合计", "金额", "总计")
 
 
@@ -389,8 +389,11 @@ def column_figures(ctx: Context) -> Iterator[Finding]:
             if c.kind != "amount" or c.unit not in MONEY:
                 continue
             subject = norm(c.subject).replace("（", "(").replace("）", ")")  # as facts name rows
-            for words, heading in COLUMN_TOTALS:
-                if not words.search(subject):
+            for name in COLUMN_CONCEPTS:
+                con = concept(name)
+                heading = re.compile(con.named)
+                if claim_concept(subject) is not con or any(w in subject for w in con.parts) \
+                        or not re.search(con.named + TOTAL_WORDING, subject):
                     continue
                 column = [f for f in ctx.facts if heading.search(f.header) and not f.sub_item
                           and f.period == "current" and not f.blank and (
