@@ -7,10 +7,18 @@ It turns a PDF into plain layout data (text lines with their spans, ruling segme
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pymupdf
+# PyMuPDF 2 imports its layout add-on and pymupdf4llm whenever they are installed (the wheel
+# depends on both): an ONNX model and runtime, numpy and OCR helpers the project never uses, most
+# of the CPU of a small `check` and ~90 MiB in every worker. PyMuPDF goes on without them when
+# their import fails, which a None in sys.modules makes it do.
+for _unused in ("pymupdf.layout", "pymupdf4llm"):
+    sys.modules.setdefault(_unused, None)  # type: ignore[arg-type]
+
+import pymupdf  # noqa: E402
 
 log = logging.getLogger(__name__)
 
