@@ -277,10 +277,15 @@ def _blank_table_facts(table: Table) -> list[Fact]:
     return out
 
 
-def document_facts(doc: Document) -> list[Fact]:
+def document_facts(doc: Document, per_table: dict[str, int] | None = None) -> list[Fact]:
+    """Every table's facts (a table printed wholly blank gives its zeros); `per_table`, when
+    given, receives how many figures each table gave."""
     facts: list[Fact] = []
     for table in doc.tables:
-        facts.extend(table_facts(table) or _blank_table_facts(table))
+        found = table_facts(table)
+        if per_table is not None:
+            per_table[table.id] = len(found)
+        facts.extend(found or _blank_table_facts(table))
     return facts
 
 

@@ -48,12 +48,14 @@ def coverage(doc: Document, partial: Coverage) -> Coverage:
 
     seen: list[TableSeen] = []
     unknown: list[TableSeen] = []
+    counted = partial._facts_per_table or {}  # as the checks read them, else read here
     for t in doc.tables:
         if t.kind.startswith("perf"):
             continue
+        n = counted[t.id] if t.id in counted else len(table_facts(t))
         item = TableSeen(id=t.id, kind=t.kind, name=KIND_NAMES.get(t.kind, t.title) if
                          t.kind != "unknown" else (t.title or "未识别表格"), pages=t.pages,
-                         facts=len(table_facts(t)))
+                         facts=n)
         (unknown if t.kind == "unknown" else seen).append(item)
     kinds = {t.kind for t in doc.tables}
     facts = sum(x.facts for x in seen + unknown)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 BBox = tuple[float, float, float, float]
 Severity = Literal["error", "warning", "info"]
@@ -82,6 +82,9 @@ class TableUnread(_Model):
 
 class Coverage(_Model):
     """What was checked and what could not be: a report without findings is only as good as this."""
+
+    # facts per table as the checks read them (not serialised): the coverage counts them once
+    _facts_per_table: dict[str, int] | None = PrivateAttr(default=None)
 
     tables: list[TableSeen] = Field(default_factory=list, description="Tables recognised by kind.")
     unrecognised: list[TableSeen] = Field(

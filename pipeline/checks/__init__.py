@@ -31,7 +31,9 @@ def run_checks(doc: Document, claims: Claims, only: set[str] | None = None) -> l
 def check_document(doc: Document, claims: Claims, only: set[str] | None = None
                    ) -> tuple[list[Finding], Coverage]:
     """Findings, and what the checks could and could not compare (narrative figures)."""
-    ctx = Context(doc=doc, claims=claims, facts=document_facts(doc))
+    per_table: dict[str, int] = {}
+    ctx = Context(doc=doc, claims=claims, facts=document_facts(doc, per_table))
+    ctx.coverage._facts_per_table = per_table
     sharpen(ctx)  # amounts restating a table figure take its precision
     findings: list[Finding] = []
     seen = set()

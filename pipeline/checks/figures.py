@@ -245,18 +245,30 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
     return SubjectClaim(best, level, prefix)
 
 
+def _fact_index(ctx: Context):
+    """Once per document: each code's subject, each row's first figure column (its total,
+    whatever its name) and the facts by subject (looking up every named amount stays linear)."""
+    def make():
+        by_code: dict[str, str] = {}
+        first: dict[tuple[str, int, int], int] = {}
+        by_subject: dict[str, list] = {}
+        for f in ctx.facts:
+            if f.code and f.code not in by_code:
+                by_code[f.code] = f.subject
+            key = (f.table, f.panel, f.row)
+            first[key] = min(first.get(key, f.column), f.column)
+            by_subject.setdefault(f.subject, []).append(f)
+        yield by_code, first, by_subject
+
+    return shared(ctx, "fact_index", make)[0]
+
+
 def _subject_candidates(ctx: Context, sc: SubjectClaim):
     """Current-year total facts of that subject, narrowed by level and by the parent named."""
     out = []
-    by_code = {}
-    first: dict[tuple[str, int, int], int] = {}  # a row's first figure: its total, whatever its name
-    for f in ctx.facts:
-        if f.code and f.code not in by_code:
-            by_code[f.code] = f.subject
-        key = (f.table, f.panel, f.row)
-        first[key] = min(first.get(key, f.column), f.column)
-    for f in ctx.facts:
-        if f.subject != sc.name or f.period != "current" or f.sub_item:
+    by_code, first, by_subject = _fact_index(ctx)
+    for f in by_subject.get(sc.name, ()):
+        if f.period != "current" or f.sub_item:
             continue
         if f.measure not in TOTAL_MEASURES and not (
                 first[(f.table, f.panel, f.row)] == f.column
