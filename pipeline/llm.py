@@ -53,6 +53,10 @@ class LLMRefusal(LLMError):
     pass
 
 
+class LLMUnreachable(LLMError):
+    """The server could not be reached: no more requests go to it in this run."""
+
+
 @dataclass(frozen=True)
 class LLMConfig:
     model: str
@@ -154,6 +158,9 @@ class LLMClient:
             max_retries=0,  # tenacity is the one transport retry layer
         )
         self.json_schema_ok = True
+        # a circuit breaker: once a request gave up on a server that cannot be reached, the
+        # run stops calling it (a refused connection costs every chunk all its retries)
+        self.unreachable: str | None = None
 
     # -- public -----------------------------------------------------------------------------
     def structured(self, prompt: Prompt, values: Mapping[str, object], schema: type[T],
@@ -186,6 +193,8 @@ class LLMClient:
             wait=self._wait,
             reraise=True,
         )
+        if self.unreachable is not None:
+            raise LLMUnreachable(self.unreachable, 0, self.usage)
         attempts = 0
         try:
             for attempt in retrying:
@@ -198,6 +207,11 @@ class LLMClient:
                         raise _Unreadable(type(reply).__name__)
                     return reply
         except TRANSIENT as exc:
+            if isinstance(exc, openai.APIConnectionError) and not isinstance(
+                    exc, openai.APITimeoutError):
+                self.unreachable = (f"无法连接LLM服务器{self.config.base_url or ''}"
+                                    f"（{attempts}次尝试：{exc}），本次运行不再调用")
+                raise LLMUnreachable(self.unreachable, attempts, self.usage) from None
             raise LLMError(f"gave up after {attempts} attempts: {exc}", attempts,
                            self.usage) from None
         except (_Unreadable, AttributeError, TypeError, openai.APIResponseValidationError,

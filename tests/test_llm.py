@@ -294,3 +294,29 @@ def test_a_reply_that_is_no_chat_completion_falls_back_to_the_rules(tmp_path, bo
     assert result["llm"] and all("不是对话补全的 JSON" in w for w in result["llm"])
     rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
     assert rules(r.stdout) == rules(offline.stdout)  # every rule finding kept
+
+
+def test_a_server_that_cannot_be_reached_is_given_up_once(tmp_path):
+    """Connection refused (a port nothing listens on): the first requests that give up stop the
+    run's calls to that server, one warning says so, the rule-based claims stand."""
+    import re
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+           "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                        "--llm", "openai", "--max-retries", "1", "--format", "json"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in r.stderr, r.stderr
+    result = json.loads(r.stdout)["files"][0]
+    assert len(result["llm"]) == 1 and "无法连接LLM服务器" in result["llm"][0], result["llm"]
+    requests = int(re.search(r"\((\d+) HTTP requests\)", r.stderr).group(1))
+    assert requests <= 8  # the calls in flight when it was found out (4 workers, 2 attempts each)
+    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                              "--format", "json"], capture_output=True, text=True)
+    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
+    assert rules(r.stdout) == rules(offline.stdout)

@@ -248,7 +248,7 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
 def _fact_index(ctx: Context):
     """Once per document: each code's subject, each row's first figure column (its total,
     whatever its name) and the facts by subject (looking up every named amount stays linear)."""
-    def make():
+    def make() -> Iterator[tuple[dict[str, str], dict[tuple[str, int, int], int], dict]]:
         by_code: dict[str, str] = {}
         first: dict[tuple[str, int, int], int] = {}
         by_subject: dict[str, list] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from pipeline.extract import extract
-from pipeline.llm import LLMClient, LLMError
+from pipeline.llm import LLMClient, LLMError, LLMUnreachable
 from pipeline.numbers import clean_text, numbers_in
 from pipeline.prompts import load_prompt
 from schemas.claims import Claims, LLMNarrative, LLMOutput, PerfProject
@@ -252,7 +252,8 @@ def llm_extract(doc: Document, client: LLMClient) -> Claims:
                                 f"{client.config.deadline:g}秒期限内完成，沿用规则抽取的结果")
     for chunk, answer, error in (results[c.id] for c in chunks if c.id in results):
         if error is not None:
-            msg = (f"“{chunk.title}”（第{chunk.page}页）的LLM抽取在{error.attempts}次尝试后失败"
+            msg = (f"{error}；各段均沿用规则抽取的结果" if isinstance(error, LLMUnreachable) else
+                   f"“{chunk.title}”（第{chunk.page}页）的LLM抽取在{error.attempts}次尝试后失败"
                    f"（{error}），沿用规则抽取的结果")
             log.debug(msg)  # reported once, from out.warnings
             out.warnings.append(msg)
