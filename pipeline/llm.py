@@ -63,6 +63,7 @@ class LLMConfig:
     api_key: str
     base_url: str | None = None
     concurrency: int = 4
+    max_tokens: int = 8192  # the most any one answer may take, whatever its schema allows
     timeout: float = 60.0  # seconds per request
     deadline: float | None = None  # seconds for all the calls of one report
     max_attempts: int = 4  # transport attempts per request
@@ -145,6 +146,35 @@ def _short(exc: ValidationError | ValueError) -> str:
     return str(exc)[:200]
 
 
+def _not_cut(completion: Any, usage: Usage) -> None:
+    """A reply the max_tokens cap cut short is one more failure (the rules' claims stand)."""
+    if getattr(completion.choices[0], "finish_reason", None) == "length":
+        raise LLMError("回复达到max_tokens上限被截断", 1, usage)
+
+
+def token_budget(schema: type[BaseModel], cap: int) -> int:
+    """max_tokens for an answer of `schema`: the longest answer its bounds allow (a CJK character
+    about one token, each key and number a few), at most `cap`."""
+    spec = schema.model_json_schema()
+    defs = spec.get("$defs", {})
+
+    def size(node: dict[str, Any]) -> int:
+        if "$ref" in node:
+            return size(defs[node["$ref"].rsplit("/", 1)[-1]])
+        if "anyOf" in node:
+            return max(size(n) for n in node["anyOf"])
+        kind = node.get("type")
+        if kind == "object":
+            return 2 + sum(4 + size(v) for v in node.get("properties", {}).values())
+        if kind == "array":
+            return 2 + node.get("maxItems", 20) * (1 + size(node.get("items", {})))
+        if kind == "string":
+            return 2 + node.get("maxLength", max((len(e) for e in node.get("enum", [])), default=50))
+        return 8  # a number, a boolean, null
+
+    return min(cap, size(spec))
+
+
 class LLMClient:
     """One configured model, its cache and its usage totals."""
 
@@ -214,6 +244,8 @@ class LLMClient:
                 raise LLMUnreachable(self.unreachable, attempts, self.usage) from None
             raise LLMError(f"gave up after {attempts} attempts: {exc}", attempts,
                            self.usage) from None
+        except openai.LengthFinishReasonError:
+            raise LLMError("回复达到max_tokens上限被截断", attempts, self.usage) from None
         except (_Unreadable, AttributeError, TypeError, openai.APIResponseValidationError,
                 json.JSONDecodeError) as exc:
             # a 200 whose body is no chat completion (an HTML error page, a wrong base URL,
@@ -237,8 +269,10 @@ class LLMClient:
 
     def _parse(self, messages: list[dict[str, str]], schema: type[T]) -> T:
         completion = self._send(self.client.chat.completions.parse, messages=messages,
-                                response_format=schema)
+                                response_format=schema,
+                                max_tokens=token_budget(schema, self.config.max_tokens))
         self.usage.count(completion.usage)
+        _not_cut(completion, self.usage)
         message = completion.choices[0].message
         if getattr(message, "refusal", None):
             raise LLMRefusal(f"the model refused: {message.refusal}", 1, self.usage)
@@ -257,8 +291,10 @@ class LLMClient:
             msgs.append({"role": "user", "content": self._reask_text(feedback[1])})
         for attempt in range(self.config.reasks + 1):
             completion = self._send(self.client.chat.completions.create, messages=msgs,
-                                    response_format={"type": "json_object"})
+                                    response_format={"type": "json_object"},
+                                    max_tokens=token_budget(schema, self.config.max_tokens))
             self.usage.count(completion.usage)
+            _not_cut(completion, self.usage)
             message = completion.choices[0].message
             if getattr(message, "refusal", None):
                 raise LLMRefusal(f"the model refused: {message.refusal}", attempt + 1, self.usage)

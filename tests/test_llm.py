@@ -320,3 +320,52 @@ def test_a_server_that_cannot_be_reached_is_given_up_once(tmp_path):
                               "--format", "json"], capture_output=True, text=True)
     rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
     assert rules(r.stdout) == rules(offline.stdout)
+
+
+def test_answers_are_bounded_and_a_reply_cut_by_the_cap_falls_back(tmp_path):
+    """Every request carries a max_tokens sized from the schema, whose strings and lists are
+    bounded (a grammar-constrained server cannot run away); a reply the cap cut short
+    (finish_reason length) is one more failure: the rules' claims stand, one warning per kind."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+    cut = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                      "choices": [{"index": 0, "finish_reason": "length", "message": {
+                          "role": "assistant", "content": '{"claims": [{"subj'}}],
+                      "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+                      }).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            seen.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(cut)))
+            self.end_headers()
+            self.wfile.write(cut)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+               "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
+               "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                            "--llm", "openai", "--max-retries", "0", "--format", "json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        server.shutdown()
+    assert "Traceback" not in r.stderr, r.stderr
+    assert seen and all(0 < body["max_tokens"] <= 8192 for body in seen)
+    schema = json.dumps(seen[0]["response_format"])
+    assert '"maxItems"' in schema and '"maxLength"' in schema
+    result = json.loads(r.stdout)["files"][0]
+    assert result["llm"] and all("max_tokens" in w for w in result["llm"])
+    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                              "--format", "json"], capture_output=True, text=True)
+    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
+    assert rules(r.stdout) == rules(offline.stdout)
