@@ -475,6 +475,9 @@ def ask_llm(question: str, facts: list[Fact], client) -> LLMAnswer:
     from pipeline.prompts import load_prompt
     from schemas.llm import AskAnswer
 
+    start = getattr(client, "start_deadline", None)
+    if start is not None:
+        start()  # a question's deadline bounds its request, in flight or not
     found = candidates(question, facts) + retrieve(question, facts)
     unique = list({f.quote: f for f in reversed(found)}.values())[::-1]  # one per passage
     sources = {f"S{i}": f for i, f in enumerate(unique[:8], start=1)}

@@ -599,6 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", help="LLM model (env BUDGET_LENS_MODEL)")
     a.add_argument("--cache", help="SQLite cache of LLM answers")
     _llm_limit_args(a)
+    a.add_argument("--deadline", type=float, help="seconds for the LLM's answer to one question; "
+                   "past it the offline answer stands (env BUDGET_LENS_DEADLINE)")
     a.set_defaults(func=cmd_ask, jobs=1)
 
     b = sub.add_parser("batch", help="check every PDF under a folder; results in SQLite",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 
 from pipeline.cache import Cache, cache_key
 from pipeline.prompts import Prompt
@@ -146,6 +148,21 @@ def _short(exc: ValidationError | ValueError) -> str:
     return str(exc)[:200]
 
 
+class _StopAtDeadline(stop_base):
+    """Retries stop when the report's deadline has passed."""
+
+    def __init__(self, client: LLMClient) -> None:
+        self.client = client
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        left = self.client._remaining()
+        return left is not None and left <= 0
+
+
+class _PastDeadline(Exception):
+    """The report's deadline passed before a request could start."""
+
+
 def _not_cut(completion: Any, usage: Usage) -> None:
     """A reply the max_tokens cap cut short is one more failure (the rules' claims stand)."""
     if getattr(completion.choices[0], "finish_reason", None) == "length":
@@ -191,6 +208,15 @@ class LLMClient:
         # a circuit breaker: once a request gave up on a server that cannot be reached, the
         # run stops calling it (a refused connection costs every chunk all its retries)
         self.unreachable: str | None = None
+        self.deadline_at: float | None = None  # time.monotonic() by which all calls end
+
+    def start_deadline(self) -> None:
+        """The report's deadline starts now: every request, in flight or not, ends by then."""
+        if self.config.deadline is not None:
+            self.deadline_at = time.monotonic() + self.config.deadline
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
 
     # -- public -----------------------------------------------------------------------------
     def structured(self, prompt: Prompt, values: Mapping[str, object], schema: type[T],
@@ -211,32 +237,43 @@ class LLMClient:
     # -- layers -----------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
         after = _retry_after(state.outcome.exception() if state.outcome else None)
-        if after is not None:
-            return min(after, self.config.wait_max)
-        return min(self.config.wait_max, self.config.wait_base * 2 ** (state.attempt_number - 1))
+        wait = min(after, self.config.wait_max) if after is not None else min(
+            self.config.wait_max, self.config.wait_base * 2 ** (state.attempt_number - 1))
+        left = self._remaining()
+        return wait if left is None else max(0.0, min(wait, left))
 
     def _send(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """One request with transport retries; an LLMError when they are used up."""
+        if self.unreachable is not None:
+            raise LLMUnreachable(self.unreachable, 0, self.usage)
+
         retrying = Retrying(
             retry=retry_if_exception_type(TRANSIENT),
-            stop=stop_after_attempt(self.config.max_attempts),
+            stop=stop_after_attempt(self.config.max_attempts) | _StopAtDeadline(self),
             wait=self._wait,
             reraise=True,
         )
-        if self.unreachable is not None:
-            raise LLMUnreachable(self.unreachable, 0, self.usage)
         attempts = 0
         try:
             for attempt in retrying:
                 with attempt:
+                    left = self._remaining()
+                    if left is not None and left <= 0:
+                        raise _PastDeadline()
                     attempts += 1
                     with self.usage._lock:
                         self.usage.requests += 1
-                    reply = fn(model=self.config.model, temperature=0, **kwargs)
+                    # a request in flight at the report's deadline is cut there
+                    timeout = self.config.timeout if left is None else min(self.config.timeout, left)
+                    reply = fn(model=self.config.model, temperature=0, timeout=timeout, **kwargs)
                     if not hasattr(reply, "choices") or not reply.choices:
                         raise _Unreadable(type(reply).__name__)
                     return reply
         except TRANSIENT as exc:
+            left = self._remaining()
+            if left is not None and left <= 0:
+                raise LLMError(f"已到{self.config.deadline:g}秒期限（{exc}）", attempts,
+                               self.usage) from None
             if isinstance(exc, openai.APIConnectionError) and not isinstance(
                     exc, openai.APITimeoutError):
                 self.unreachable = (f"无法连接LLM服务器{self.config.base_url or ''}"
@@ -244,6 +281,8 @@ class LLMClient:
                 raise LLMUnreachable(self.unreachable, attempts, self.usage) from None
             raise LLMError(f"gave up after {attempts} attempts: {exc}", attempts,
                            self.usage) from None
+        except _PastDeadline:
+            raise LLMError(f"已到{self.config.deadline:g}秒期限", attempts, self.usage) from None
         except openai.LengthFinishReasonError:
             raise LLMError("回复达到max_tokens上限被截断", attempts, self.usage) from None
         except (_Unreadable, AttributeError, TypeError, openai.APIResponseValidationError,

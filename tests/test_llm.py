@@ -369,3 +369,85 @@ def test_answers_are_bounded_and_a_reply_cut_by_the_cap_falls_back(tmp_path):
                               "--format", "json"], capture_output=True, text=True)
     rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
     assert rules(r.stdout) == rules(offline.stdout)
+
+
+def test_the_deadline_bounds_requests_in_flight_and_the_count_is_what_the_server_saw(tmp_path):
+    """A real local server that never answers, --timeout 30 --deadline 4: the requests in
+    flight are cut at the deadline, none starts after it, the rules' claims stand, and the
+    report counts the requests the server received (before: 125 s, 16 received, 4 reported)."""
+    import re
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            received.append(time.monotonic())
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            release.wait(60)  # never answers while the check runs
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+           "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
+           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                            "--llm", "openai", "--timeout", "30", "--deadline", "4",
+                            "--format", "json"], capture_output=True, text=True, env=env,
+                           timeout=120)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+        server.shutdown()
+    assert "Traceback" not in r.stderr, r.stderr
+    assert elapsed < 4 + 8, elapsed  # the deadline, the offline check and the start; not 30 s × retries
+    reported = int(re.search(r"\((\d+) HTTP requests\)", r.stderr).group(1))
+    assert reported == len(received)
+    assert all(t - t0 < 4 + 3 for t in received)  # none started after the deadline
+    result = json.loads(r.stdout)["files"][0]
+    assert result["findings"] and result["llm"]
+
+
+def test_ask_has_a_deadline_past_which_the_offline_answer_stands(tmp_path):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            release.wait(60)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+           "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
+           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run([sys.executable, "-m", "pipeline", "ask", str(sample_pdf("000")),
+                            "政府采购支出总额", "--llm", "openai", "--timeout", "30",
+                            "--deadline", "2"], capture_output=True, text=True, env=env,
+                           timeout=120)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+        server.shutdown()
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "1,057.92万元" in r.stdout and "期限" in r.stdout, r.stdout
+    assert elapsed < 2 + 8, elapsed

@@ -207,6 +207,9 @@ def _run_all(chunks: list[Chunk], run, client: LLMClient) -> dict[str, tuple]:
     from tqdm import tqdm
 
     results: dict[str, tuple] = {}
+    start = getattr(client, "start_deadline", None)
+    if start is not None:
+        start()  # the report's deadline bounds every request, those in flight included
     pool = ThreadPoolExecutor(max_workers=max(1, client.config.concurrency))
     futures = {pool.submit(run, c): c for c in chunks}
     bar = tqdm(total=len(chunks), desc="LLM", unit="段", file=sys.stderr,
