@@ -68,14 +68,53 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     for added in ("result", "stage"):  # a database written before whole results were kept
         if added not in columns:
             db.execute(f"ALTER TABLE documents ADD COLUMN {added} TEXT")
+    if "pid" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+        db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")  # the process running it
     return db
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the batch and keeps the database whole."""
+def _alive(pid: int | None) -> bool:
+    import os
+
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_abandoned(db: sqlite3.Connection) -> int:
+    """Runs left 'running' by a process that is gone (killed, the machine stopped) are marked
+    abandoned: their finished files are kept, the others are checked by the next run."""
+    gone = [rid for rid, pid in db.execute("SELECT id, pid FROM runs WHERE status = 'running'")
+            if not _alive(pid)]
+    with db:
+        db.executemany("UPDATE runs SET status = 'abandoned' WHERE id = ?", [(r,) for r in gone])
+    return len(gone)
+
+
+def _worker_start() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the batch and keeps the database whole,
+    and end with the parent however it ends (kill -9 included: the kernel tells them)."""
+    import ctypes
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their pipe closes
+        pass
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: the files in progress are not waited for (a 2,000-page report takes half a
+    minute); their workers are ended and the database keeps what was finished."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
 
 
 def check_one(path: str, progress: Callable[[str], None] | None = None
@@ -170,12 +209,16 @@ def run_batch(
     progress_out: TextIO | None = sys.stderr,
     worker: Callable[[str], tuple[str, dict, float]] = check_one,
 ) -> BatchOutcome:
+    import os
+
     pdfs = find_pdfs(folder)
     db = open_db(db_path)
+    mark_abandoned(db)
     with db:
         run_id = int(db.execute(
-            "INSERT INTO runs (folder, started, status, jobs, files) VALUES (?, ?, 'running', ?, ?)",
-            (str(folder), now(), jobs, len(pdfs)),
+            "INSERT INTO runs (folder, started, status, jobs, files, pid)"
+            " VALUES (?, ?, 'running', ?, ?, ?)",
+            (str(folder), now(), jobs, len(pdfs), os.getpid()),
         ).lastrowid or 0)
     known = dict(db.execute("SELECT path, sha256 FROM documents"))
     todo: list[tuple[Path, str]] = []
@@ -190,7 +233,7 @@ def run_batch(
     with db:
         db.execute("UPDATE runs SET skipped = ? WHERE id = ?", (skipped, run_id))
     status = "finished"
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_start)
     try:
         digests = {str(p): d for p, d in todo}
         pending: set[Future] = {pool.submit(worker, str(p)) for p, _ in todo}
@@ -207,6 +250,7 @@ def run_batch(
         pair_halves(db, run_id, pdfs, digests)
     except KeyboardInterrupt:
         status = "interrupted"
+        _stop_workers(pool)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:

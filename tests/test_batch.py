@@ -157,3 +157,87 @@ def test_progress_bar_on_a_terminal(folder, tmp_path):
         out += chunk
     proc.wait()
     assert "检查" in out.decode("utf-8", "ignore") and "5/5" in out.decode("utf-8", "ignore")
+
+
+def _children(pid):
+    from pathlib import Path
+
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(x) for x in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return out
+
+
+def _gone(pids, within=15.0):
+    import os
+
+    end = time.time() + within
+    while time.time() < end:
+        alive = set()
+        for p in pids:
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    if f.read().split()[2] != "Z":  # a zombie has ended
+                        alive.add(p)
+            except OSError:
+                pass
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return not [p for p in pids if os.path.exists(f"/proc/{p}")]
+
+
+def _started(db, proc, n=1):
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            if db.exists() and rows(db, "SELECT COUNT(*) FROM documents")[0][0] >= n:
+                return
+        except sqlite3.OperationalError:
+            pass
+
+
+def test_kill_9_of_batch_ends_its_workers_and_the_next_run_marks_it_abandoned(tmp_path):
+    import os
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(16):
+        shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
+    db = tmp_path / "r.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
+                             "2", "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _started(db, proc)
+    workers = _children(proc.pid)
+    assert workers, "no pool workers seen"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _gone(workers), "pool workers outlived the killed batch"
+    assert rows(db, "SELECT status FROM runs")[0][0] == "running"
+    again = run_batch(folder, db, jobs=2, progress_out=None)
+    assert rows(db, "SELECT status FROM runs ORDER BY id") == [("abandoned",), ("finished",)]
+    assert again.skipped + again.checked == 16
+
+
+def test_ctrl_c_does_not_wait_for_the_files_in_progress(tmp_path):
+    """The workers of the files in progress are ended at once, the run is 'interrupted'."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(16):
+        shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
+    db = tmp_path / "r.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
+                             "2", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _started(db, proc)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert _gone(workers, within=5.0)
+    assert rows(db, "SELECT status FROM runs")[0][0] == "interrupted"

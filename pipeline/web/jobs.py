@@ -13,7 +13,7 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline.batch import _ignore_sigint, check_one
+from pipeline.batch import _worker_start, check_one
 from pipeline.web.store import Doc, Store
 from schemas.findings import FileResult
 
@@ -33,7 +33,7 @@ class Checker:
         # spawn, not fork: the server process runs threads, which a fork would copy mid-step
         self.pool = ProcessPoolExecutor(max_workers=max(1, workers),
                                         mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_ignore_sigint)
+                                        initializer=_worker_start)
 
     def submit(self, doc: Doc) -> None:
         self.store.set_status(doc.id, "queued")
