@@ -6,6 +6,10 @@ Run with `make bench`. Prints per sample the seconds per page of
   - check:     the whole `check` pipeline (segment, extract, check), when available,
   - plumber:   pdfplumber extract_tables() on every page, when pdfplumber is installed,
 and the ratios against the floor. Timings are the best of --repeat runs in this one process.
+Then, as whole processes (CPU of the child, best of --repeat): `budget-lens --version` and
+`check` on a sample against a script that only imports PyMuPDF and calls get_text("dict") on
+every page (goal: check <= 1.3x that script), and the time per page of `check` on a report of
+about 1,500 pages built from the samples against one of about 150 (goal: within 1.1x of linear).
 """
 
 from __future__ import annotations
@@ -76,6 +80,52 @@ def main() -> None:
     print("goals: segment within 5x of floor; check within 8x of floor and <= 0.5x pdfplumber")
     if not args.no_batch:
         batch_throughput(groups[0][1], args.copies)
+    if not args.files:
+        whole_process(groups[0][1], args.repeat)
+
+
+def child_cpu(cmd: list[str], repeat: int) -> float:
+    """Best CPU seconds (user + system) of a command run as its own process."""
+    import resource
+    import subprocess
+
+    best = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return best
+
+
+def whole_process(samples: list[Path], repeat: int) -> None:
+    import tempfile
+
+    import pymupdf
+
+    exe = [sys.executable, "-m", "pipeline"]
+    floor = [sys.executable, "-c", "import sys, pymupdf\nfor p in pymupdf.open(sys.argv[1]): "
+             "p.get_text('dict')"]
+    sample = str(samples[-1])
+    ratio = child_cpu(exe + ["check", sample], repeat) / child_cpu(floor + [sample], repeat)
+    version = child_cpu(exe + ["--version"], repeat)
+    print(f"whole process: --version {version:.2f}s CPU; check {ratio:.2f}x a PyMuPDF-only "
+          "get_text('dict') script on the same sample (goal <= 1.3x)")
+    with tempfile.TemporaryDirectory() as tmp:
+        sizes = {}
+        for copies in (1, 10):
+            out = pymupdf.open()
+            for _ in range(copies):
+                for src in samples:
+                    with pymupdf.open(src) as doc:
+                        out.insert_pdf(doc)
+            path = Path(tmp) / f"joined-{copies}.pdf"
+            out.save(path)
+            sizes[copies] = (out.page_count, child_cpu(exe + ["check", str(path)], 1))
+        (p1, t1), (p10, t10) = sizes[1], sizes[10]
+        per = (t10 / p10) / (t1 / p1)
+        print(f"linearity: {p1} pages {t1:.1f}s, {p10} pages {t10:.1f}s CPU: time per page "
+              f"{per:.2f}x at the larger size (goal <= 1.1x)")
 
 
 def run_group(name: str, files: list[Path], repeat: int, plumber: bool) -> None:
