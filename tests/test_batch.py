@@ -225,19 +225,33 @@ def test_kill_9_of_batch_ends_its_workers_and_the_next_run_marks_it_abandoned(tm
 
 
 def test_ctrl_c_does_not_wait_for_the_files_in_progress(tmp_path):
-    """The workers of the files in progress are ended at once, the run is 'interrupted'."""
-    folder = tmp_path / "many"
+    """Ctrl-C while a long report is being checked (the samples joined, about 1,000 pages, some
+    ten seconds of work): the batch ends at once, its worker too, the run is 'interrupted'."""
+    import pymupdf
+
+    folder = tmp_path / "long"
     folder.mkdir()
-    for i in range(16):
-        shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
+    joined = pymupdf.open()
+    for _ in range(8):
+        for sid in SAMPLE_IDS:
+            with pymupdf.open(sample_pdf(sid)) as doc:
+                joined.insert_pdf(doc)
+    joined.save(folder / "long.pdf")
     db = tmp_path / "r.sqlite"
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
-                             "2", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
+                             "1", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    _started(db, proc)
-    workers = _children(proc.pid)
+    deadline = time.time() + 30
+    workers: set[int] = set()
+    while time.time() < deadline and not workers:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    time.sleep(1.5)  # the worker is inside the long report
+    t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    waited = time.monotonic() - t0
     assert proc.returncode == 130 and "Traceback" not in err, err
+    assert waited < 4, waited  # not the rest of the report
     assert _gone(workers, within=5.0)
     assert rows(db, "SELECT status FROM runs")[0][0] == "interrupted"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from pipeline.checks.base import (
     Context,
@@ -28,6 +30,7 @@ from pipeline.facts import is_total
 from pipeline.numbers import CN, parse_number
 from pipeline.vocabulary import claim_concept, concept
 from schemas.claims import Claim, Sentence
+from schemas.facts import Fact
 from schemas.findings import Finding
 
 
@@ -291,8 +294,8 @@ def _named_amounts(ctx: Context) -> list[tuple[int, Sentence, Claim, SubjectClai
 
     def find() -> Iterator[tuple[int, Sentence, Claim, SubjectClaim]]:
         # a table printed wholly blank still says each of its items is zero
-        blank_tables = {t for t in {f.table for f in ctx.facts}
-                        if all(f.blank for f in ctx.facts if f.table == t)}
+        printed = {f.table for f in ctx.facts if not f.blank}
+        blank_tables = {f.table for f in ctx.facts} - printed
         # a row named by a year (深圳 三公 表: 2025年 | 2026年 | 增减变化金额) names no subject
         names = {f.subject for f in ctx.facts if f.subject and not YEAR_ROW_RE.match(f.subject)
                  and (not f.blank or f.table in blank_tables)}
@@ -389,6 +392,15 @@ TOTAL_WORDING = r"(?:项目|预算|资金|支出)*(?:共有|总额|合计|共计
 TOTAL_LEAVES = ("小计", "合计", "金额", "总计")
 
 
+def _column_facts(ctx: Context, heading: re.Pattern[str]) -> Iterator[Fact]:
+    """The current figures of the columns a heading names: their totals (小计, 合计 …)."""
+    for f in ctx.facts:
+        if heading.search(f.header) and not f.sub_item and f.period == "current" \
+                and not f.blank and (f.header.count("/") == 0
+                                     or re.sub(r"\s+", "", f.header.split("/")[-1]) in TOTAL_LEAVES):
+            yield f
+
+
 def column_figures(ctx: Context) -> Iterator[Finding]:
     """Narrative totals that a table prints as a column (the 政府采购 amount beside each row of
     the 支出总表), against that column on the row the claim names (its unit), else the 合计
@@ -407,10 +419,7 @@ def column_figures(ctx: Context) -> Iterator[Finding]:
                 if claim_concept(subject) is not con or any(w in subject for w in con.parts) \
                         or not re.search(con.named + TOTAL_WORDING, subject):
                     continue
-                column = [f for f in ctx.facts if heading.search(f.header) and not f.sub_item
-                          and f.period == "current" and not f.blank and (
-                              f.header.count("/") == 0
-                              or re.sub(r"\s+", "", f.header.split("/")[-1]) in TOTAL_LEAVES)]
+                column = shared(ctx, f"column:{name}", partial(_column_facts, ctx, heading))
                 named = [f for f in column if len(f.subject) >= 4 and f.subject in subject]
                 cands = named or [f for f in column if is_total(f.subject) and not f.code]
                 if not cands or len({round(f.value, 2) for f in cands}) > 1:
@@ -464,12 +473,29 @@ def _scope_kinds(sentences, i: int, back: int = 15) -> frozenset[str]:
     return frozenset()
 
 
+MAX_HALF_UNIT = 0.5  # the coarsest rounding a printed figure has (whole 万元)
+
+
+def _by_value(ctx: Context) -> tuple[list[float], list]:
+    """The printed facts sorted by value, once per document: a figure is looked up by bisection
+    rather than by scanning every fact for every narrative amount."""
+    def make():
+        facts = sorted((f for f in ctx.facts if not f.blank and f.half_unit <= MAX_HALF_UNIT),
+                       key=lambda f: f.value)
+        yield [f.value for f in facts], facts
+
+    return shared(ctx, "facts_by_value", make)[0]
+
+
 def stated_elsewhere(ctx: Context, value: float, subject: str) -> bool:
     """A figure printed in some table as a total or under the subject the narrative names: the
     narrative restates that figure, not the one a template phrase pointed at."""
     key = norm(subject)
-    for f in ctx.facts:
-        if f.blank or abs(f.value - value) > f.half_unit + 0.005 + 1e-9:
+    values, facts = _by_value(ctx)
+    lo = bisect_left(values, value - MAX_HALF_UNIT - 0.005 - 1e-9)
+    hi = bisect_right(values, value + MAX_HALF_UNIT + 0.005 + 1e-9)
+    for f in facts[lo:hi]:
+        if abs(f.value - value) > f.half_unit + 0.005 + 1e-9:
             continue
         if is_total(f.subject) or (
                 f.subject and (f.subject in key or key.endswith(f.subject))):

@@ -8,6 +8,7 @@ table, and the score and grade in a sentence).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from pipeline.extract.mentions import sentence_claims, split_sentences
 from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
@@ -207,6 +208,9 @@ def _from_reports(doc: Document, sentences: list[Sentence]) -> list[PerfProject]
         if (m := re.match(r"^项目名称[:：]\s*(.+)$", s.text))
     ]
     tables = [t for t in doc.tables if t.kind in ("perf_execution", "perf_indicators")]
+    # sentences in reading order, found by bisection for each project (not scanned again)
+    ordered = sorted(sentences, key=lambda s: _pos(s.page, s.bbox))
+    places = [_pos(s.page, s.bbox) for s in ordered]
     projects = []
     for i, (anchor, name) in enumerate(anchors):
         lo = _pos(anchor.page, anchor.bbox)
@@ -230,9 +234,7 @@ def _from_reports(doc: Document, sentences: list[Sentence]) -> list[PerfProject]
         for t in mine:
             if t.kind == "perf_indicators":
                 _read_indicators(project, t.rows)
-        project.texts = [
-            s for s in sentences if lo <= _pos(s.page, s.bbox) < hi
-        ]
+        project.texts = ordered[bisect_left(places, lo):bisect_left(places, hi)]
         for s in project.texts:
             m = SCORE_RE.search(s.text.replace("\u201c", "“"))
             if m:

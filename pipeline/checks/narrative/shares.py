@@ -17,6 +17,7 @@ from pipeline.checks.base import (
     ratio_interval,
     rule,
     severity_for,
+    shared,
 )
 from pipeline.checks.narrative import (
     BREAKDOWN_RE,
@@ -86,6 +87,26 @@ def _fits_other_total(part: Claim, share: Claim, head: Claim | None,
     return False
 
 
+def _by_section(ctx: Context, sentences: list[Sentence]) -> dict[str, list[Sentence]]:
+    """The narrative's sentences by section, once per document (a share's named parts are looked
+    for in its own section, not the whole report again for each share)."""
+    def make() -> Iterator[dict[str, list[Sentence]]]:
+        out: dict[str, list[Sentence]] = {}
+        for x in sentences:
+            out.setdefault(x.section, []).append(x)
+        yield out
+
+    return shared(ctx, "sentences_by_section", make)[0]
+
+
+def _sentence_of(ctx: Context, sentences: list[Sentence]) -> dict[int, Sentence]:
+    """Each claim's sentence, by the claim's identity, once per document."""
+    def make() -> Iterator[dict[int, Sentence]]:
+        yield {id(cl): x for x in reversed(sentences) for cl in x.claims}  # the first sentence wins
+
+    return shared(ctx, "sentence_of_claim", make)[0]
+
+
 def _whole_of_named_parts(ctx: Context, sentences: list[Sentence], i: int, c: Claim
                           ) -> tuple[float, float] | None:
     """When a passage gives each part's share of a whole it names but does not state (占“三公”经费
@@ -94,9 +115,7 @@ def _whole_of_named_parts(ctx: Context, sentences: list[Sentence], i: int, c: Cl
     if not phrase:
         return None
     parts: list[Claim] = []
-    for s in sentences:
-        if s.section != sentences[i].section:
-            continue
+    for s in _by_section(ctx, sentences).get(sentences[i].section, []):
         for k, sc in enumerate(s.claims):
             if sc.kind == "share" and _share_phrase(s, sc) == phrase:
                 part = next((p for p in reversed(s.claims[:k]) if _money(p)), None)
@@ -126,7 +145,7 @@ def check_share(ctx: Context) -> Iterator[Finding]:
             head, fig = _share_base(ctx, sentences, i, c)
             if head is not None and head is not part:
                 base, base_tol, base_text = wan(head), wan_tol(head), head.text
-                home = next((x for x in sentences if any(h is head for h in x.claims)), s)
+                home = _sentence_of(ctx, sentences).get(id(head), s)
                 base_ev = ev_sentence(home, head) if home is not s else None  # the total's source
             elif fig is not None:
                 base, base_tol, base_text, base_ev = fig.value, fig.tol, fig.text, ev_figure(fig)
