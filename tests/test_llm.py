@@ -4,6 +4,9 @@ scripts/record_cassettes.py against the reference server; no network, no key).""
 import json
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import ROOT, sample_pdf
@@ -251,6 +254,58 @@ def test_calls_not_done_by_the_report_deadline_fall_back():
     assert set(done) == {"c0", "c2"} and time.perf_counter() - t0 < 1.5
 
 
+# -- faults of a real local server ----------------------------------------------------------------
+
+
+@contextmanager
+def serving(answer):
+    """A real local HTTP server whose every POST is answered by `answer(handler, body)`; yields
+    its port."""
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            answer(self, self.rfile.read(int(self.headers.get("content-length") or 0)))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
+def reply(handler, payload: bytes, kind: str = "application/json") -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def llm_env(port: int, tmp_path) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
+
+
+def run_llm(port, tmp_path, *args, command="check", timeout=300):
+    return subprocess.run([sys.executable, "-m", "pipeline", command, str(sample_pdf("000")),
+                           *args], capture_output=True, text=True, env=llm_env(port, tmp_path),
+                          timeout=timeout)
+
+
+def rule_ids(out: str) -> list[str]:
+    return sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])
+
+
+def offline_json() -> str:
+    return subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
+                           "--format", "json"], capture_output=True, text=True).stdout
+
+
 @pytest.mark.parametrize("body,kind", [
     (b"<html><body>502 Bad Gateway</body></html>", "text/html"),
     (b"\x89PNG\r\n\x1a\n\x00\x00binary", "application/octet-stream"),
@@ -260,40 +315,14 @@ def test_a_reply_that_is_no_chat_completion_falls_back_to_the_rules(tmp_path, bo
     """A real local server answers 200 with an HTML page, bytes or a bare JSON string (a wrong
     base URL): `check --llm openai` keeps the rule-based claims, says so in one warning, and its
     exit code is the findings' — never a traceback."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
-               "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
-               "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
-        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                            "--llm", "openai", "--max-retries", "0", "--format", "json"],
-                           capture_output=True, text=True, env=env, timeout=300)
-    finally:
-        server.shutdown()
+    with serving(lambda h, _: reply(h, body, kind)) as port:
+        r = run_llm(port, tmp_path, "--llm", "openai", "--max-retries", "0", "--format", "json")
     assert "Traceback" not in r.stderr, r.stderr
-    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                              "--format", "json"], capture_output=True, text=True)
-    assert r.returncode == offline.returncode == 1
+    offline = offline_json()
+    assert r.returncode == 1
     result = json.loads(r.stdout)["files"][0]
     assert result["llm"] and all("不是对话补全的 JSON" in w for w in result["llm"])
-    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
-    assert rules(r.stdout) == rules(offline.stdout)  # every rule finding kept
+    assert rule_ids(r.stdout) == rule_ids(offline)  # every rule finding kept
 
 
 def test_a_server_that_cannot_be_reached_is_given_up_once(tmp_path):
@@ -305,30 +334,19 @@ def test_a_server_that_cannot_be_reached_is_given_up_once(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
-           "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
-           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                        "--llm", "openai", "--max-retries", "1", "--format", "json"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = run_llm(port, tmp_path, "--llm", "openai", "--max-retries", "1", "--format", "json")
     assert "Traceback" not in r.stderr, r.stderr
     result = json.loads(r.stdout)["files"][0]
     assert len(result["llm"]) == 1 and "无法连接LLM服务器" in result["llm"][0], result["llm"]
     requests = int(re.search(r"\((\d+) HTTP requests\)", r.stderr).group(1))
     assert requests <= 8  # the calls in flight when it was found out (4 workers, 2 attempts each)
-    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                              "--format", "json"], capture_output=True, text=True)
-    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
-    assert rules(r.stdout) == rules(offline.stdout)
+    assert rule_ids(r.stdout) == rule_ids(offline_json())
 
 
 def test_answers_are_bounded_and_a_reply_cut_by_the_cap_falls_back(tmp_path):
     """Every request carries a max_tokens sized from the schema, whose strings and lists are
     bounded (a grammar-constrained server cannot run away); a reply the cap cut short
-    (finish_reason length) is one more failure: the rules' claims stand, one warning per kind."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
+    (finish_reason length) is one more failure: the rules' claims stand."""
     seen = []
     cut = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
                       "choices": [{"index": 0, "finish_reason": "length", "message": {
@@ -336,39 +354,19 @@ def test_answers_are_bounded_and_a_reply_cut_by_the_cap_falls_back(tmp_path):
                       "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
                       }).encode()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def answer(handler, body):
+        seen.append(json.loads(body))
+        reply(handler, cut)
 
-        def do_POST(self):  # noqa: N802
-            seen.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(cut)))
-            self.end_headers()
-            self.wfile.write(cut)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
-               "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
-               "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
-        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                            "--llm", "openai", "--max-retries", "0", "--format", "json"],
-                           capture_output=True, text=True, env=env, timeout=300)
-    finally:
-        server.shutdown()
+    with serving(answer) as port:
+        r = run_llm(port, tmp_path, "--llm", "openai", "--max-retries", "0", "--format", "json")
     assert "Traceback" not in r.stderr, r.stderr
     assert seen and all(0 < body["max_tokens"] <= 8192 for body in seen)
     schema = json.dumps(seen[0]["response_format"])
     assert '"maxItems"' in schema and '"maxLength"' in schema
     result = json.loads(r.stdout)["files"][0]
     assert result["llm"] and all("max_tokens" in w for w in result["llm"])
-    offline = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                              "--format", "json"], capture_output=True, text=True)
-    rules = lambda out: sorted(f["rule"] for f in json.loads(out)["files"][0]["findings"])  # noqa: E731
-    assert rules(r.stdout) == rules(offline.stdout)
+    assert rule_ids(r.stdout) == rule_ids(offline_json())
 
 
 def test_the_deadline_bounds_requests_in_flight_and_the_count_is_what_the_server_saw(tmp_path):
@@ -376,38 +374,23 @@ def test_the_deadline_bounds_requests_in_flight_and_the_count_is_what_the_server
     flight are cut at the deadline, none starts after it, the rules' claims stand, and the
     report counts the requests the server received (before: 125 s, 16 received, 4 reported)."""
     import re
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     received = []
     release = threading.Event()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def hang(handler, body):
+        received.append(time.monotonic())
+        release.wait(60)  # never answers while the check runs
 
-        def do_POST(self):  # noqa: N802
-            received.append(time.monotonic())
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            release.wait(60)  # never answers while the check runs
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
-           "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
-           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
     t0 = time.monotonic()
-    try:
-        r = subprocess.run([sys.executable, "-m", "pipeline", "check", str(sample_pdf("000")),
-                            "--llm", "openai", "--timeout", "30", "--deadline", "4",
-                            "--format", "json"], capture_output=True, text=True, env=env,
-                           timeout=120)
-        elapsed = time.monotonic() - t0
-    finally:
-        release.set()
-        server.shutdown()
+    with serving(hang) as port:
+        try:
+            r = run_llm(port, tmp_path, "--llm", "openai", "--timeout", "30", "--deadline", "4",
+                        "--format", "json", timeout=120)
+            elapsed = time.monotonic() - t0
+        finally:
+            release.set()
     assert "Traceback" not in r.stderr, r.stderr
     assert elapsed < 4 + 8, elapsed  # the deadline, the offline check and the start; not 30 s × retries
     reported = int(re.search(r"\((\d+) HTTP requests\)", r.stderr).group(1))
@@ -418,36 +401,17 @@ def test_the_deadline_bounds_requests_in_flight_and_the_count_is_what_the_server
 
 
 def test_ask_has_a_deadline_past_which_the_offline_answer_stands(tmp_path):
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     release = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            release.wait(60)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-test", "BUDGET_LENS_MODEL": "m",
-           "OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
-           "BUDGET_LENS_CACHE": str(tmp_path / "cache.sqlite"), "HOME": str(tmp_path)}
     t0 = time.monotonic()
-    try:
-        r = subprocess.run([sys.executable, "-m", "pipeline", "ask", str(sample_pdf("000")),
-                            "政府采购支出总额", "--llm", "openai", "--timeout", "30",
-                            "--deadline", "2"], capture_output=True, text=True, env=env,
-                           timeout=120)
-        elapsed = time.monotonic() - t0
-    finally:
-        release.set()
-        server.shutdown()
+    with serving(lambda h, _: release.wait(60)) as port:
+        try:
+            r = run_llm(port, tmp_path, "政府采购支出总额", "--llm", "openai", "--timeout", "30",
+                        "--deadline", "2", command="ask", timeout=120)
+            elapsed = time.monotonic() - t0
+        finally:
+            release.set()
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert "1,057.92万元" in r.stdout and "期限" in r.stdout, r.stdout
     assert elapsed < 2 + 8, elapsed
