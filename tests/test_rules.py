@@ -327,3 +327,23 @@ def test_two_changes_reconciled_by_a_part_the_report_names():
     replace(spec, "一、收入支出决算总体", "支出总计增加100.19万元，增长4.27%",
             "支出总计增加100.19万元，增长4.27%；财政专户管理资金收入0万元，比上年减少78.00万元")
     assert findings(spec, "nar.two_changes") == []
+
+
+def _with_subject_path(sentence: str) -> dict:
+    spec = base()
+    rows = spec["tables"]["fa05"]["rows"]
+    at = next(i for i, r in enumerate(rows) if r[0] == "201")
+    rows[at + 1:at + 1] = [["20101", "人大事务", "2216.93", "629.22", "1587.71"],
+                           ["2010101", "行政运行", "2216.93", "629.22", "1587.71"]]
+    spec["sections"].append((["第三部分情况说明", "五、一般公共预算财政拨款支出决算情况说明"],
+                             [sentence]))
+    return spec
+
+
+def test_a_class_named_without_its_zhichu_is_its_name():
+    """一般公共服务（类） is the usual way of writing 一般公共服务支出; 人大常委（款） is not 人大事务."""
+    said = "一般公共服务（类）人大事务（款）行政运行（项）支出2,216.93万元。"
+    assert findings(_with_subject_path(said), "nar.subject_name") == []
+    wrong = "一般公共服务（类）人大常委（款）行政运行（项）支出2,216.93万元。"
+    assert [f.rule for f in findings(_with_subject_path(wrong), "nar.subject_name")] == [
+        "nar.subject_name"]

@@ -540,6 +540,16 @@ def _coded_names(ctx: Context, names_by_code: dict, by_name: dict[str, set[str]]
             )
 
 
+def _same_name(printed: str, said: str) -> bool:
+    """一般公共服务（类） is the usual way of writing 一般公共服务支出: the same name."""
+    return re.sub(r"支出$", "", printed) == re.sub(r"支出$", "", said)
+
+
+def _fragment(name: str) -> bool:
+    """A piece of a wrapped line before a level mark (出（款）, 的支出（款）), no subject's name."""
+    return len(name) < 3 or name.startswith(("的", "出", "和", "及", "与", "支出", "其中"))
+
+
 @rule("nar.subject_name", "warning", "说明中的科目名称及其类、款、项层级应与表中同一科目一致。")
 def check_subject_names(ctx: Context) -> Iterator[Finding]:
     from schemas.findings import Evidence
@@ -566,7 +576,8 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
         for name, lvl in path[:-1]:
             want = code[:LEVEL_DIGITS[lvl]]
             printed = names_by_code.get(want)
-            if printed is None or printed[0] == name or (s.page, want, name) in seen:
+            if printed is None or _same_name(printed[0], name) or _fragment(name) \
+                    or (s.page, want, name) in seen:
                 continue
             if any(names_by_code.get(code[:n], ("",))[0] == name for n in (3, 5, 7)):
                 continue  # 住房改革支出（类） for the 款 22102: the level word is off, not the name
