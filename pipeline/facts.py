@@ -289,5 +289,24 @@ def document_facts(doc: Document, per_table: dict[str, int] | None = None) -> li
     return facts
 
 
+# a column heading's leaf that makes it its group's total (2026年政府采购项目 / 小计)
+TOTAL_LEAVES = ("小计", "合计", "金额", "总计")
+
+
+def header_leaf(header: str) -> str:
+    """The last part of a column's header path, without spaces."""
+    return re.sub(r"\s+", "", header.split("/")[-1])
+
+
+def first_columns(facts: list[Fact]) -> dict[tuple[str, int, int], int]:
+    """Each row's first figure column, by (table, panel, row): the row's total, whatever its
+    heading (财政拨款支出 in a 财政拨款支出表)."""
+    first: dict[tuple[str, int, int], int] = {}
+    for f in facts:
+        key = (f.table, f.panel, f.row)
+        first[key] = min(first.get(key, f.column), f.column)
+    return first
+
+
 def is_total(subject: str) -> bool:
     return bool(re.fullmatch(r"(本年|当年)?(收入|支出)?(合计|总计|小计)", subject))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from pipeline.checks.base import norm
 from pipeline.checks.figures import resolve_subject
-from pipeline.facts import is_total
+from pipeline.facts import TOTAL_LEAVES, first_columns, is_total
 from pipeline.numbers import MONEY, half_unit
 from pipeline.vocabulary import (
     CONCEPTS,
@@ -37,7 +37,7 @@ from pipeline.vocabulary import (
 from schemas.claims import Claim, Claims, Sentence
 from schemas.facts import Fact as TableFact
 
-SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"), ("卫生健康", "卫生健康"))
+SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"))
 GROWTH_RE = re.compile(r"百分之|百分比|增长率|增幅|降幅|%|％")
 CHANGE_RE = re.compile(r"(?:增加|减少|多|少|下降|增长|变动|增减)了?多少|增减|变动")
 COUNT_RE = re.compile(r"几(?:辆|台|个|人|套|项)|多少(?:辆|台|个|人|套|项)|有几")
@@ -154,14 +154,6 @@ def _whole(q: str, at: int) -> bool:
     return not pre or bool(WHOLE_RE.search(pre))
 
 
-def _row_firsts(facts: list[TableFact]) -> set[tuple[str, int, int, int]]:
-    first: dict[tuple[str, int, int], int] = {}
-    for f in facts:
-        key = (f.table, f.panel, f.row)
-        first[key] = min(first.get(key, f.column), f.column)
-    return {(t, p, r, c) for (t, p, r), c in first.items()}
-
-
 def _total_rows(facts: list[TableFact]) -> set[tuple[str, int, int]]:
     """Per table and panel, its total row: a 合计/总计 row, else the first row of figures (the
     department's or unit's own row above its items)."""
@@ -180,7 +172,7 @@ def _group_of(header: str) -> str:
     parts = [norm(p) for p in header.split("/") if p.strip()]
     if not parts:
         return ""
-    if parts[-1] in ("小计", "合计", "金额", "总计") and len(parts) > 1:
+    if parts[-1] in TOTAL_LEAVES and len(parts) > 1:
         return parts[-2]
     return parts[-1]
 
@@ -200,7 +192,7 @@ def _title_concepts(title: str) -> tuple[Concept, ...]:
 
 
 def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> list[Candidate]:
-    firsts = _row_firsts(facts)
+    first = first_columns(facts)
     totals = _total_rows(facts)
     titled = {tid: _title_concepts(t.title or "") for tid, t in tables.items()}
     out: list[Candidate] = []
@@ -211,18 +203,18 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
         if f.unit == "%":
             continue
         row_hit = col_hit = False
-        title_hit = asked.concept is not None and (f.table, f.panel, f.row) in totals and (
-            f.table, f.panel, f.row, f.column) in firsts and asked.concept in titled.get(f.table, ())
+        leads = first[(f.table, f.panel, f.row)] == f.column  # the row's total
+        title_hit = asked.concept is not None and (f.table, f.panel, f.row) in totals and leads \
+            and asked.concept in titled.get(f.table, ())
         if asked.concept is not None:
             named = re.compile(asked.concept.named)
-            row_hit = bool(named.search(clean(f.subject))) and (
-                f.table, f.panel, f.row, f.column) in firsts
+            row_hit = bool(named.search(clean(f.subject))) and leads
             col_hit = bool(named.search(_group_of(f.header))) and (f.table, f.panel, f.row) in \
                 totals and not named.search(clean(f.subject) or "-")
         elif asked.subject is not None:
             # 灾害防治及应急管理支出 is the 收支总表's 灾害防治及应急管理 (its spending side)
             row_hit = clean(f.subject) in (asked.subject, re.sub(r"支出$", "", asked.subject)) \
-                and (f.table, f.panel, f.row, f.column) in firsts
+                and leads
         row_hit = row_hit or title_hit
         if not (row_hit or col_hit) or not _qualified(
                 asked, (f.subject if row_hit else "") + _group_of(f.header)):

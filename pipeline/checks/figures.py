@@ -26,7 +26,7 @@ from pipeline.checks.base import (
     shared,
 )
 from pipeline.checks.narrative import NUM, narrative
-from pipeline.facts import is_total
+from pipeline.facts import TOTAL_LEAVES, first_columns, header_leaf, is_total
 from pipeline.numbers import CN, parse_number
 from pipeline.vocabulary import claim_concept, concept
 from schemas.claims import Claim, Sentence
@@ -253,15 +253,12 @@ def _fact_index(ctx: Context):
     whatever its name) and the facts by subject (looking up every named amount stays linear)."""
     def make() -> Iterator[tuple[dict[str, str], dict[tuple[str, int, int], int], dict]]:
         by_code: dict[str, str] = {}
-        first: dict[tuple[str, int, int], int] = {}
         by_subject: dict[str, list] = {}
         for f in ctx.facts:
             if f.code and f.code not in by_code:
                 by_code[f.code] = f.subject
-            key = (f.table, f.panel, f.row)
-            first[key] = min(first.get(key, f.column), f.column)
             by_subject.setdefault(f.subject, []).append(f)
-        yield by_code, first, by_subject
+        yield by_code, first_columns(ctx.facts), by_subject
 
     return shared(ctx, "fact_index", make)[0]
 
@@ -389,15 +386,13 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
 # 2026年政府采购项目 / 小计), and the words a claim of their total ends with
 COLUMN_CONCEPTS = ("政府采购",)
 TOTAL_WORDING = r"(?:项目|预算|资金|支出)*(?:共有|总额|合计|共计|共|为)*$"
-TOTAL_LEAVES = ("小计", "合计", "金额", "总计")
 
 
 def _column_facts(ctx: Context, heading: re.Pattern[str]) -> Iterator[Fact]:
     """The current figures of the columns a heading names: their totals (小计, 合计 …)."""
     for f in ctx.facts:
         if heading.search(f.header) and not f.sub_item and f.period == "current" \
-                and not f.blank and (f.header.count("/") == 0
-                                     or re.sub(r"\s+", "", f.header.split("/")[-1]) in TOTAL_LEAVES):
+                and not f.blank and (f.header.count("/") == 0 or header_leaf(f.header) in TOTAL_LEAVES):
             yield f
 
 

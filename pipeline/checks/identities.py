@@ -29,7 +29,7 @@ from pipeline.checks.base import (
     shared,
     table_name,
 )
-from pipeline.facts import CANONICAL, is_total
+from pipeline.facts import CANONICAL, header_leaf, is_total
 from pipeline.readings import (
     CONFIRM,
     MIN_ROWS,
@@ -245,11 +245,7 @@ def row_sums(facts: list[Fact]) -> dict[tuple[int, bool], list[_Sum]]:
 
 def _total_column(f: Fact) -> bool:
     """A 合计 column, also one headed by a fund (财政拨款/合计 or 小计: the 财政拨款 total)."""
-    return f.measure == "合计" or _leaf(f.header) in ("合计", "总计", "小计")
-
-
-def _leaf(header: str) -> str:
-    return re.sub(r"\s+", "", header.split("/")[-1])
+    return f.measure == "合计" or header_leaf(f.header) in ("合计", "总计", "小计")
 
 
 def _parent(header: str) -> str:
