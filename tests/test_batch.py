@@ -98,24 +98,39 @@ def test_deleted_files_leave_the_summary_and_exports(folder, tmp_path):
     assert "4份报告" in r.stdout
 
 
-def test_interrupted_run_leaves_a_consistent_database(tmp_path):
+def _copies(tmp_path, n):
+    """A folder of n copies of the samples."""
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(24):
+    for i in range(n):
         shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
-    db = tmp_path / "r.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
-                             "1", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return folder
+
+
+def _batch(folder, db, jobs, out=subprocess.PIPE):
+    """`budget-lens batch` as its own process, quiet."""
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
+                             str(jobs), "--db", str(db), "--quiet"], stdout=out, stderr=out,
+                            text=True)
+
+
+def _started(db, proc, n=1):
+    """Wait until n documents are stored (or the batch has ended)."""
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-        if db.exists():
-            try:
-                if rows(db, "SELECT COUNT(*) FROM documents")[0][0] >= 2:
-                    break
-            except sqlite3.OperationalError:
-                pass
+        try:
+            if db.exists() and rows(db, "SELECT COUNT(*) FROM documents")[0][0] >= n:
+                return
+        except sqlite3.OperationalError:
+            pass
+
+
+def test_interrupted_run_leaves_a_consistent_database(tmp_path):
+    folder = _copies(tmp_path, 24)
+    db = tmp_path / "r.sqlite"
+    proc = _batch(folder, db, 1)
+    _started(db, proc, 2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -190,28 +205,12 @@ def _gone(pids, within=15.0):
     return not [p for p in pids if os.path.exists(f"/proc/{p}")]
 
 
-def _started(db, proc, n=1):
-    deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-        try:
-            if db.exists() and rows(db, "SELECT COUNT(*) FROM documents")[0][0] >= n:
-                return
-        except sqlite3.OperationalError:
-            pass
-
-
 def test_kill_9_of_batch_ends_its_workers_and_the_next_run_marks_it_abandoned(tmp_path):
     import os
 
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(16):
-        shutil.copy(sample_pdf(SAMPLE_IDS[i % 4]), folder / f"r{i:02d}.pdf")
+    folder = _copies(tmp_path, 16)
     db = tmp_path / "r.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
-                             "2", "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = _batch(folder, db, 2, out=subprocess.DEVNULL)
     _started(db, proc)
     workers = _children(proc.pid)
     assert workers, "no pool workers seen"
@@ -238,9 +237,7 @@ def test_ctrl_c_does_not_wait_for_the_files_in_progress(tmp_path):
                 joined.insert_pdf(doc)
     joined.save(folder / "long.pdf")
     db = tmp_path / "r.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "batch", str(folder), "--jobs",
-                             "1", "--db", str(db), "--quiet"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _batch(folder, db, 1)
     deadline = time.time() + 30
     workers: set[int] = set()
     while time.time() < deadline and not workers:
