@@ -40,7 +40,8 @@ from schemas.facts import Fact as TableFact
 SYNONYMS = (("社保和就业", "社会保障和就业"), ("社保", "社会保障和就业"))
 GROWTH_RE = re.compile(r"百分之|百分比|增长率|增幅|降幅|%|％")
 CHANGE_RE = re.compile(r"(?:增加|减少|多|少|下降|增长|变动|增减)了?多少|增减|变动")
-COUNT_RE = re.compile(r"几(?:辆|台|个|人|套|项)|多少(?:辆|台|个|人|套|项)|有几")
+COUNTING_RE = re.compile(r"几(辆|台|个|人|套|项)|多少(辆|台|个|人|套|项)")  # the counting word
+COUNT_RE = re.compile(COUNTING_RE.pattern + "|有几")
 COUNT_UNITS = {"辆": r"车", "台": r"设备|台", "个": r"", "人": r"", "套": r"设备"}
 # 本部门2026年无财政拨款安排的公务用车购置和运行维护经费预算: the report says it has none
 NONE_RE = re.compile(r"(?:无|没有|未安排)([^。；，,]{2,40}?)(?:经费|支出|收入|资金)?(?:预算|安排)?(?:。|；|，|$)")
@@ -94,7 +95,7 @@ def _kind(q: str) -> tuple[str, bool]:
     if CHANGE_RE.search(q) and re.search(r"比|较|上年|去年|同比|增长|增加|减少|下降|少了|多了", q):
         ambiguous = bool(re.search(r"增长了?多少|下降了?多少", q)) and not re.search(r"钱|万元|金额", q)
         return "change", ambiguous
-    if COUNT_RE.search(q) or re.search(r"几辆|车辆数|多少辆", q):
+    if COUNT_RE.search(q) or "车辆数" in q:
         return "count", False
     return "amount", False
 
@@ -125,7 +126,7 @@ def parse(question: str) -> Asked:
     kind, ambiguous = _kind(q)
     unit = None
     if kind == "count":
-        m = re.search(r"几(辆|台|个|人|套|项)|多少(辆|台|个|人|套|项)", q)
+        m = COUNTING_RE.search(q)
         unit = (m.group(1) or m.group(2)) if m else ("辆" if "车" in q else None)
     best = _concept(q)
     scope = next((w for w in FUND_WORDS if w in q and (best is None or w != best.name)), None)
