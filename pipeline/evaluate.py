@@ -58,6 +58,11 @@ class LabelFile(BaseModel):
                                "by default the first word of the report's name.")
     holdout: bool = Field(default=False, description="Kept unread while the rules were changed: "
                           "scored apart, as the figure for templates the rules were not fitted to.")
+    holdout_round: int = Field(default=1, description="Which set of held-out reports: each round "
+                               "was labelled, and kept unread, after the rules tuned on the one "
+                               "before; scored apart.")
+    held_out: str = Field(default="", description="A report once held out and since used to "
+                          "develop the rules: which round, and what it scored while unread.")
     pair: str | None = Field(default=None, description="The other half of a report published as "
                              "two files (narrative and tables).")
     labelled_by: str = ""
@@ -81,6 +86,7 @@ class DocScore:
     matched_pred: int
     family: str = ""
     holdout: bool = False
+    holdout_round: int = 1
     not_understood: int = 0  # tables read but not understood
     unrecognised: int = 0  # tables whose kind is unknown
     missed: list[GoldFinding] = field(default_factory=list)
@@ -173,7 +179,7 @@ def score(result: FileResult, labels: LabelFile) -> DocScore:
     return DocScore(
         source=Path(labels.source).name,
         family=family_of(labels),
-        holdout=labels.holdout,
+        holdout=labels.holdout, holdout_round=labels.holdout_round,
         not_understood=len(result.coverage.not_understood),
         unrecognised=len(result.coverage.unrecognised),
         tables_gold=None if labels.tables is None else len(labels.tables),
@@ -269,6 +275,12 @@ class Totals:
                 f"{sum(d.not_understood for d in self.docs):4d}")
 
 
+def unseen_mark(d: DocScore) -> str:
+    if not d.holdout:
+        return ""
+    return " (unseen)" if d.holdout_round == 1 else f" (unseen {d.holdout_round})"
+
+
 @dataclass
 class Evaluation(Totals):
     skipped: list[str] = field(default_factory=list)  # labels whose report is not on this machine
@@ -278,8 +290,16 @@ class Evaluation(Totals):
         """Per template family, the reports kept unread while rules changed apart."""
         groups: dict[str, list[DocScore]] = {}
         for d in self.docs:
-            groups.setdefault(d.family + (" (unseen)" if d.holdout else ""), []).append(d)
+            groups.setdefault(d.family + unseen_mark(d), []).append(d)
         return {k: Totals(v) for k, v in sorted(groups.items())}
+
+    def rounds(self) -> dict[int, list[DocScore]]:
+        """The held-out reports by round (each round labelled after the rules of the one before)."""
+        out: dict[int, list[DocScore]] = {}
+        for d in self.docs:
+            if d.holdout:
+                out.setdefault(d.holdout_round, []).append(d)
+        return dict(sorted(out.items()))
 
     def never_fired(self) -> list[str]:
         fired = {r for d in self.docs for r in d.rules}
@@ -289,11 +309,13 @@ class Evaluation(Totals):
         return {
             "overall": super().as_dict(),
             "unseen": Totals([d for d in self.docs if d.holdout]).as_dict(),
+            "unseen_rounds": {n: Totals(v).as_dict() for n, v in self.rounds().items()},
             "families": {k: v.as_dict() for k, v in self.families().items()},
             "never_fired": self.never_fired(),
             "skipped": self.skipped,
             "documents": [
                 {"source": d.source, "family": d.family, "holdout": d.holdout,
+                 "holdout_round": d.holdout_round if d.holdout else None,
                  "precision": d.precision, "recall": d.recall,
                  "f1": f1(d.precision, d.recall), "gold": d.gold, "predicted": d.predicted,
                  "tables": None if d.tables_gold is None else
@@ -314,7 +336,7 @@ class Evaluation(Totals):
                  f"{'FE':>3} {'FW':>3} {'tables':>7} {'NU':>3}"]
         for d in self.docs:
             tables = "" if d.tables_gold is None else f"{d.tables_found}/{d.tables_gold}"
-            name = d.source + (" (unseen)" if d.holdout else "")
+            name = d.source + unseen_mark(d)
             lines.append(f"{name:46} {d.gold:4d} {d.predicted:4d} {d.precision:6.1%} "
                          f"{d.recall:6.1%} {f1(d.precision, d.recall):6.1%} "
                          f"{d.false_errors:3d} {d.false_warnings:3d} {tables:>7} "
@@ -330,6 +352,10 @@ class Evaluation(Totals):
                 f"{'FE':>3} {'FW':>3} {'tables':>8} {'NU':>4}")
         lines += ["", head]
         lines += [t.line(k) for k, t in self.families().items()]
+        rounds = self.rounds()
+        for n, docs in rounds.items():
+            if len(rounds) > 1:
+                lines.append(Totals(docs).line(f"UNSEEN round {n} (kept unread)"))
         unseen = [d for d in self.docs if d.holdout]
         if unseen:
             lines.append(Totals(unseen).line("UNSEEN (kept unread)"))
