@@ -84,10 +84,15 @@ class PerfProject(_Model):
     balance: float | None = None
     rate: float | None = Field(default=None, description="执行率 in %.")
     rate_score: float | None = None
+    rate_weight: float | None = Field(default=None, description="分值 of the 执行率 score, where "
+                                      "the form prints it (10 in most templates).")
     total_score: float | None = None
     grade: str | None = None
     deviation_reason: str = ""
     has_execution_table: bool = True
+    unread: str = Field(default="", description="Why the execution rows were read but not "
+                        "understood (their own arithmetic confirmed no reading); their figures "
+                        "are then left out.")
     sources: list[SourceRow] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     decimals: dict[str, int] = Field(default_factory=dict, description="Printed precision.")

@@ -35,6 +35,7 @@ def check_document(doc: Document, claims: Claims, only: set[str] | None = None
     ctx = Context(doc=doc, claims=claims, facts=document_facts(doc, per_table))
     ctx.coverage._facts_per_table = per_table
     sharpen(ctx)  # amounts restating a table figure take its precision
+    perf.unread_projects(ctx)
     findings: list[Finding] = []
     seen = set()
     for rule in RULES.values():

@@ -20,7 +20,7 @@ from pipeline.checks.base import (
 from pipeline.numbers import MONEY, half_unit
 from schemas.claims import PerfProject
 from schemas.document import Table
-from schemas.findings import Evidence, Finding
+from schemas.findings import Evidence, Finding, TableUnread
 
 LOW_EXECUTION_RE = re.compile(
     r"执行率(?:较|偏)?低|支付率(?:较|偏)?低|未拨付|未到位|进度(?:较|偏)?慢|滞后|未及时支付|未完成支付|结余较大"
@@ -41,6 +41,16 @@ def _evs(p: PerfProject, *fields: tuple[str, str]) -> list[Evidence]:
 
 def _tol(p: PerfProject, field: str) -> float:
     return half_unit(p.decimals.get(field, 2))
+
+
+def unread_projects(ctx: Context) -> None:
+    """A project whose execution rows were read but not understood is a table not checked: the
+    coverage names it, with the reason."""
+    for p in ctx.claims.projects:
+        if p.unread:
+            ctx.coverage.not_understood.append(TableUnread(
+                id=p.tables[0] if p.tables else p.name, kind="perf_self_eval",
+                name=f"绩效自评表“{p.name}”", pages=p.pages, reason=p.unread))
 
 
 def _section(p: PerfProject) -> str:
@@ -127,19 +137,21 @@ def check_sources(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("perf.rate_score", "error", "预算执行率得分应等于执行率 × 10（权重10分），且不超过10分。")
+@rule("perf.rate_score", "error", "预算执行率得分应等于执行率 × 分值（表中未印分值时为10分），且不超过分值。")
 def check_rate_score(ctx: Context) -> Iterator[Finding]:
     for p in ctx.claims.projects:
         if p.rate is None or p.rate_score is None:
             continue
-        expected = min(p.rate, 100.0) / 10
-        tol = _tol(p, "rate") / 10
+        weight = p.rate_weight or 10.0
+        expected = min(p.rate, 100.0) / 100 * weight
+        tol = _tol(p, "rate") / 100 * weight
         v = compare(p.rate_score, p.decimals.get("rate_score"), expected, tol)
         if v.ok:
             continue
         yield finding(
             "perf.rate_score",
-            f"“{p.name}”执行率得分填报{p.rate_score:g}分，按执行率{p.rate:g}%应为{expected:.2f}分。",
+            f"“{p.name}”执行率得分填报{p.rate_score:g}分，按执行率{p.rate:g}%、分值{weight:g}分应为"
+            f"{expected:.2f}分。",
             _evs(p, ("rate_score", "执行率得分"), ("rate", "执行率")),
             stated=p.rate_score,
             expected=round(expected, 4),

@@ -41,36 +41,175 @@ def _set(project: PerfProject, field: str, cell: Cell) -> None:
     project.cells[field] = (cell.page, cell.bbox, cell.text)
 
 
-def _read_execution(project: PerfProject, rows: list[Row]) -> None:
-    """The first row with five or more figures holds, from the right: 全年预算数, 全年执行数,
-    结余, 执行率, 得分; before them the 年初预算数 (目标申报数, 预算编制数)."""
+# the header words of a 预算执行情况 column → its field (the first that matches; a sub-heading
+# such as 预算编制数 under a merged 年初预算数 is matched on its own)
+EXEC_HEADERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("budget_target", ("目标申报数",)),
+    ("budget_initial", ("预算编制数", "年初预算数", "年初预算")),
+    ("budget_full", ("全年预算数", "调整后预算数", "全年预算")),
+    ("actual", ("全年执行数", "执行数", "实际支出数")),
+    ("balance", ("结余", "结转", "结(转)余", "结（转）余")),
+    ("rate", ("执行率",)),
+    ("rate_weight", ("分值", "权重")),
+    ("rate_score", ("得分",)),
+    ("reason", ("偏差原因",)),
+)
+MONEY_FIELDS = ("budget_target", "budget_initial", "budget_full", "actual", "balance")
+
+
+def _field_of(text: str) -> str | None:
+    compact = re.sub(r"\s+", "", text)
+    for name, words in EXEC_HEADERS:
+        if any(w in compact for w in words):
+            return name
+    return None
+
+
+def _execution_header(rows: list[Row]) -> tuple[int, dict[int, str]] | None:
+    """The header of the execution rows: the row naming 执行数 beside 预算数 or 执行率, its
+    sub-heading row (目标申报数 | 预算编制数 under 年初预算数) merged in; column index → field."""
+    for i, row in enumerate(rows):
+        joined = re.sub(r"\s+", "", "".join(_texts(row)))
+        if "执行数" not in joined or not ("预算" in joined or "执行率" in joined):
+            continue
+        columns: dict[int, str] = {}
+        last = i
+        for j in (i, i + 1):
+            if j >= len(rows) or (j > i and _amounts(rows[j])):
+                break
+            for k, cell in enumerate(rows[j].cells):
+                name = _field_of(cell.text) if cell.text else None
+                if name is not None:
+                    columns[k] = name
+            last = j
+        if {"budget_full", "actual"} <= set(columns.values()):
+            return last, columns
+    return None
+
+
+def _by_header(columns: dict[int, str], row: Row) -> dict[str, Cell]:
+    """A row's figures by the field of their column; a figure under a merged heading (no field
+    of its own) takes the field of the heading at its left."""
+    out: dict[str, Cell] = {}
+    for k, cell in enumerate(row.cells):
+        if cell.role != "amount" or cell.value is None:
+            continue
+        left = [c for c in columns if c <= k]
+        if not left:
+            continue
+        name = columns[max(left)]
+        if name != "reason":
+            out[name] = cell
+    return out
+
+
+def _by_position(rows: list[Row]) -> list[dict[str, Cell]]:
+    """No header found: the first row with five or more figures holds, from the right:
+    全年预算数, 全年执行数, 结余, 执行率, 得分; before them the 年初预算数 (目标申报数, 预算编制数)."""
     exec_rows = [r for r in rows if len(_amounts(r)) >= 5]
     if not exec_rows:
+        return []
+    width = len(_amounts(exec_rows[0]))
+    fields = ["budget_target", "budget_initial", *FIELDS][-width:]
+    out = []
+    for row in exec_rows:
+        cells = _amounts(row)
+        if len(cells) <= width:
+            out.append(dict(zip(fields, cells, strict=False)))
+    return out
+
+
+def _holds(read: dict[str, Cell]) -> tuple[int, int]:
+    """The execution identities a row's reading makes checkable, and how many hold within
+    rounding: 执行率 = 执行数 ÷ 预算数, 结余 = 预算数 − 执行数, 得分 ≤ 分值 (10 where not printed)."""
+    def v(name: str) -> float | None:
+        c = read.get(name)
+        return c.value if c is not None else None
+
+    def tol(name: str) -> float:
+        c = read.get(name)
+        return 0.5 * 10 ** -(c.decimals or 0) if c is not None else 0.0
+
+    budget, actual, rate, balance = v("budget_full"), v("actual"), v("rate"), v("balance")
+    checked = held = 0
+    if None not in (budget, actual, rate) and budget:
+        checked += 1
+        lo = (actual - tol("actual")) / (budget + tol("budget_full")) * 100  # type: ignore[operator]
+        hi = (actual + tol("actual")) / max(budget - tol("budget_full"), 1e-9) * 100  # type: ignore[operator]
+        held += lo - tol("rate") - 0.01 <= rate <= hi + tol("rate") + 0.01  # type: ignore[operator]
+    if None not in (budget, actual, balance):
+        checked += 1
+        held += abs(budget - actual - balance) <= (  # type: ignore[operator]
+            tol("budget_full") + tol("actual") + tol("balance") + 1e-9)
+    score = v("rate_score")
+    if score is not None:
+        checked += 1
+        held += 0 <= score <= (v("rate_weight") or 10) + 1e-9
+    return checked, held
+
+
+def _readings(rows: list[Row]) -> list[tuple[list[tuple[Row, dict[str, Cell]]], list[int]]]:
+    """The candidate readings of the execution rows: by the header words above the figures, and
+    by position from the right (a text layer can print the figures a column off their headings);
+    each as (row, its figures by field) and the columns of the 偏差原因."""
+    out = []
+    header = _execution_header(rows)
+    if header is not None:
+        at, columns = header
+        body = []
+        for row in rows[at + 1:]:
+            read = _by_header(columns, row)
+            if {"budget_full", "actual"} & set(read) and len(read) >= 2:
+                body.append((row, read))
+        if body:
+            out.append((body, [k for k, name in columns.items() if name == "reason"]))
+    positional = [r for r in rows if len(_amounts(r)) >= 5]
+    if positional:
+        out.append((list(zip(positional, _by_position(rows), strict=False)), []))
+    return out
+
+
+def _read_execution(project: PerfProject, rows: list[Row]) -> None:
+    """The execution rows, read the way their own arithmetic confirms. The position of a figure
+    says nothing on its own (one template prints 全年执行数 | 结余 | 执行率 | 得分, another
+    全年执行数 | 分值 | 执行率 | 得分), nor do the headings always stand over their figures; so the
+    reading by header and the reading by position are scored by the identities they make hold
+    (执行率 = 执行数 ÷ 预算数, 结余 = 预算数 − 执行数, 得分 ≤ 分值), the header's on a tie. Where none
+    holds on any row, the rows are not understood: their figures are left out, and the project
+    says why."""
+    readings = _readings(rows)
+    if not readings:
         project.has_execution_table = False
         return
-    nums = _amounts(exec_rows[0])
-    for field, cell in zip(FIELDS, nums[-5:], strict=True):
-        _set(project, field, cell)
-    if len(nums) > 5:
-        _set(project, "budget_initial", nums[-6])
-    fields = ["budget_target", "budget_initial", *FIELDS][-len(nums):]
-    for row in exec_rows[1:]:
-        cells = _amounts(row)
-        if len(cells) > len(nums):
-            continue
-        # a source row as long as the total row lines up with it; a shorter one leaves out the
-        # rate and score at the end
+
+    def rank(reading: tuple[list[tuple[Row, dict[str, Cell]]], list[int]]) -> tuple[int, int]:
+        tallies = [_holds(read) for _, read in reading[0]]
+        checked, held = sum(c for c, _ in tallies), sum(h for _, h in tallies)
+        return held, held - checked
+
+    body, reason_columns = max(readings, key=rank)  # the first (by header) wins a tie
+    held, failed = rank((body, reason_columns))
+    if held == 0 and -failed >= 2:
+        project.unread = (f"预算执行情况{len(body)}行，按表头和按位置读出的执行率、结余、得分均不成立"
+                          "，未核对")
+        return
+    for field, cell in body[0][1].items():
+        if field in PerfProject.model_fields:
+            _set(project, field, cell)
+    for row, read in body[1:]:
         label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
-        values = {f: c.value for f, c in zip(fields, cells, strict=False)
-                  if f in FIELDS and c.value is not None}
+        values = {f: c.value for f, c in read.items() if f in FIELDS and c.value is not None}
         project.sources.append(SourceRow(label=label, values=values, page=row.page,
                                          bbox=row.bbox))
     reasons: list[str] = []
-    for row in exec_rows[:3]:
-        last_amount = max(i for i, c in enumerate(row.cells) if c.role == "amount")
-        for cell in row.cells[last_amount + 1 :]:
+    for row, _ in body[:3]:
+        amounts = [i for i, c in enumerate(row.cells) if c.role == "amount"]
+        after = [i for i in reason_columns if i < len(row.cells)] or range(max(amounts) + 1,
+                                                                               len(row.cells))
+        for i in after:
+            cell = row.cells[i]
             t = cell.text.strip()
-            if t and t not in ("无", "/", "-") and t not in reasons:
+            if t and cell.role != "amount" and t not in ("无", "/", "-", "—") and t not in reasons:
                 reasons.append(t)
                 if "deviation_reason" not in project.cells:  # where the 偏差原因 is printed
                     project.cells["deviation_reason"] = (cell.page, cell.bbox, cell.text)
@@ -116,10 +255,13 @@ def _indicator_header(rows: list[Row]) -> int | None:
     return None
 
 
-def _read_total(project: PerfProject, row: Row) -> None:
-    nums = _amounts(row)
+def _read_total(project: PerfProject, row: Row, score_column: int | None) -> None:
+    """The 总分 row: the figure under the 得分 heading, else its last figure (a form may print
+    the 分值 100 before the score)."""
+    nums = [(k, c) for k, c in enumerate(row.cells) if c.role == "amount" and c.value is not None]
     if nums:
-        _set(project, "total_score", nums[0])
+        under = [c for k, c in nums if k == score_column]
+        _set(project, "total_score", under[0] if under else nums[-1][1])
     for t in _texts(row):
         m = GRADE_RE.match(t)
         if m:
@@ -140,12 +282,15 @@ def _read_indicators(project: PerfProject, rows: list[Row]) -> None:
     start = _indicator_header(rows)
     if start is None:
         return
+    heading = rows[start - 1].cells
+    score_column = next((k for k, c in enumerate(heading) if re.sub(r"\s+", "", c.text) == "得分"),
+                        None)
     level1 = level2 = ""
     for row in rows[start:]:
         texts = _texts(row)
         joined = "".join(texts).replace(" ", "")
         if "总分" in joined:
-            _read_total(project, row)
+            _read_total(project, row, score_column)
             break
         if re.match(r"^(项目绩效分析|自评结果分析)", joined):
             break
