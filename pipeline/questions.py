@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from pipeline.checks.base import norm
 from pipeline.checks.figures import resolve_subject
-from pipeline.facts import TOTAL_LEAVES, first_columns, is_total
+from pipeline.concepts import group_of, printed_as, title_concepts, total_rows
+from pipeline.facts import first_columns, is_total
 from pipeline.numbers import MONEY, half_unit
 from pipeline.vocabulary import (
     CONCEPTS,
@@ -155,47 +156,10 @@ def _whole(q: str, at: int) -> bool:
     return not pre or bool(WHOLE_RE.search(pre))
 
 
-def _total_rows(facts: list[TableFact]) -> set[tuple[str, int, int]]:
-    """Per table and panel, its total row: a 合计/总计 row, else the first row of figures (the
-    department's or unit's own row above its items)."""
-    rows: dict[tuple[str, int], list[TableFact]] = defaultdict(list)
-    for f in facts:
-        rows[(f.table, f.panel)].append(f)
-    out = set()
-    for (t, p), fs in rows.items():
-        totals = {f.row for f in fs if is_total(clean(f.subject)) and not f.code}
-        out |= {(t, p, r) for r in totals} if totals else {(t, p, min(f.row for f in fs))}
-    return out
-
-
-def _group_of(header: str) -> str:
-    """A column's naming words: its leaf, or its group when the leaf is a 小计/合计."""
-    parts = [norm(p) for p in header.split("/") if p.strip()]
-    if not parts:
-        return ""
-    if parts[-1] in TOTAL_LEAVES and len(parts) > 1:
-        return parts[-2]
-    return parts[-1]
-
-
-def _title_concepts(title: str) -> tuple[Concept, ...]:
-    """The concept a table is of, by its title (一般公共预算支出表（按功能分类）: 一般公共预算; 财政拨款
-    “三公”经费支出表: 三公经费): its total row's first figure is that concept's. None when the title
-    names two (三公经费及会议费、培训费支出预算表: its 合计 is of all three)."""
-    t = re.sub(r"[(（][^)）]*[)）]", "", norm(title))
-    t = re.sub(r"表$", "", t)
-    t = re.sub(r"(?:预算|决算|明细|情况|汇总|总)+$", "", t)
-    named = [c for c in CONCEPTS if not c.generic and re.search(c.named, t)]
-    plain = [c for c in named if not c.funds]
-    if len(plain) > 1 or re.search(r"及|、", t):
-        return ()  # 行政经费及“三公”经费预算表: its first row is not the 三公
-    return tuple(plain) if plain else tuple(named[:1])
-
-
 def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> list[Candidate]:
     first = first_columns(facts)
-    totals = _total_rows(facts)
-    titled = {tid: _title_concepts(t.title or "") for tid, t in tables.items()}
+    totals = total_rows(facts)
+    titled = {tid: title_concepts(t.title or "") for tid, t in tables.items()}
     out: list[Candidate] = []
     seen: dict[tuple, tuple[int, int]] = {}
     for f in facts:
@@ -205,20 +169,14 @@ def _table_candidates(asked: Asked, facts: list[TableFact], tables: dict) -> lis
             continue
         row_hit = col_hit = False
         leads = first[(f.table, f.panel, f.row)] == f.column  # the row's total
-        title_hit = asked.concept is not None and (f.table, f.panel, f.row) in totals and leads \
-            and asked.concept in titled.get(f.table, ())
         if asked.concept is not None:
-            named = re.compile(asked.concept.named)
-            row_hit = bool(named.search(clean(f.subject))) and leads
-            col_hit = bool(named.search(_group_of(f.header))) and (f.table, f.panel, f.row) in \
-                totals and not named.search(clean(f.subject) or "-")
+            row_hit, col_hit = printed_as(asked.concept, f, first, totals, titled)
         elif asked.subject is not None:
             # 灾害防治及应急管理支出 is the 收支总表's 灾害防治及应急管理 (its spending side)
             row_hit = clean(f.subject) in (asked.subject, re.sub(r"支出$", "", asked.subject)) \
                 and leads
-        row_hit = row_hit or title_hit
         if not (row_hit or col_hit) or not _qualified(
-                asked, (f.subject if row_hit else "") + _group_of(f.header)):
+                asked, (f.subject if row_hit else "") + group_of(f.header)):
             continue
         if asked.concept is not None and asked.concept.funds and f.kind not in WHOLE_TABLES:
             continue

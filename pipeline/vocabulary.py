@@ -64,6 +64,24 @@ FUND_TABLES = {
     "政府性基金": {"bu08", "fa07"},
     "国有资本经营": {"bu09", "fa08"},
 }
+# words before a subject that name where its money comes from (市本级福彩公益金预算准备金): the
+# subject's part of that fund or source, which a table of another fund, or of all funds, does not
+# print; lottery 公益金 is 政府性基金 money
+SOURCE_RE = re.compile(r"一般公共预算|政府性基金|国有资本经营|财政拨款|公益金|专项债|上级补助|"
+                       r"上年结转|结转结余|事业收入|其他收入")
+SOURCE_FUND = {"公益金": "政府性基金"}
+
+
+def of_source(prefix: str, kind: str, header: str) -> bool:
+    """Can a fact of table `kind` under `header` be the figure of a subject whose wording starts
+    with `prefix`? Yes unless the prefix names a source the fact is not of."""
+    m = SOURCE_RE.search(prefix)
+    if m is None:
+        return True
+    word = SOURCE_FUND.get(m.group(0), m.group(0))
+    return word in header or kind in FUND_TABLES.get(word, ())
+
+
 # tables that print a fund's whole figure (not one part of it: 基本支出表, 三公 表 …)
 WHOLE_TABLES = {"bu01", "bu02", "bu03", "bu04", "bu05", "bu08", "bu09", "fa01", "fa02", "fa03",
                 "fa04", "fa05", "fa07", "fa08"}

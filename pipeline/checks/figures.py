@@ -28,7 +28,7 @@ from pipeline.checks.base import (
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import TOTAL_LEAVES, first_columns, header_leaf, is_total
 from pipeline.numbers import CN, parse_number
-from pipeline.vocabulary import claim_concept, concept
+from pipeline.vocabulary import claim_concept, clean, concept, of_source
 from schemas.claims import Claim, Sentence
 from schemas.facts import Fact
 from schemas.findings import Finding
@@ -149,13 +149,19 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
     def key(f: Finding) -> tuple:
         return (f.stated, *((e.page, e.text) for e in f.evidence))
 
+    def claim(f: Finding) -> tuple:
+        return (f.stated, f.evidence[0].page, f.evidence[0].text) if f.evidence else ()
+
     seen: set[tuple] = set()
+    said: set[tuple] = set()  # the claims reported: not again from another print of the same
     for f in _template_figures(ctx):
         seen.add(key(f))
+        said.add(claim(f))
         yield f
-    for f in [*subject_figures(ctx), *column_figures(ctx)]:
-        if key(f) not in seen:
+    for f in [*subject_figures(ctx), *column_figures(ctx), *concept_figures(ctx)]:
+        if key(f) not in seen and claim(f) not in said:
             seen.add(key(f))
+            said.add(claim(f))
             yield f
 
 
@@ -276,6 +282,8 @@ def _subject_candidates(ctx: Context, sc: SubjectClaim):
             continue
         if sc.level and (not f.code or len(f.code) != LEVEL_DIGITS[sc.level]):
             continue  # 公务接待费（款）: the coded 款 row, not a column of the 三公 table
+        if sc.prefix and not of_source(norm(sc.prefix), f.kind, f.header or f.measure):
+            continue  # 福彩公益金预算准备金: that fund's part, not the row of all funds
         if sc.prefix and f.code and len(f.code) > 3:
             parent = by_code.get(f.code[:-2], "")
             if parent and not norm(sc.prefix).endswith(parent) and parent not in sc.prefix:
@@ -433,6 +441,109 @@ def column_figures(ctx: Context) -> Iterator[Finding]:
                     stated=c.value, expected=round(fact.value, 2), unit=c.unit,
                     section=s.section, severity=severity_for(verdict, "error"),
                 )
+
+
+# concepts whose figure a template prints as a row of one table and a column of another (三公 表:
+# 因公出国 | 公务接待费 | 公务用车… on its 合计 row, or one row each), checked wherever printed
+CHECKED_CONCEPTS = ("三公经费", "因公出国（境）费", "公务接待费", "公务用车购置及运行维护费",
+                    "公务用车购置费", "公务用车运行维护费", "会议费", "培训费")
+# what a claim of the concept's amount or change may add after its name
+CONCEPT_WORDING = r"(?:经费|费用|费|支出)?(?:预算数?|预算安排|安排|支出)*(?:合计|共计|共|为)*" \
+                  r"(?:比上年|较上年|比2\d{3}年|较2\d{3}年)?(?:预算)?(?:总体|合计)?$"
+
+
+CONCEPT_TABLES = {"bu10", "fa09"}  # the 三公 tables (and those titled by the concept)
+YEAR_IN_RE = re.compile(r"(20\d\d)年")
+
+
+def _other_year(subject: str, year: int | None) -> bool:
+    """A row named by another year (深圳 三公 表: 2025年 | 2026年): not this year's figure."""
+    m = YEAR_IN_RE.search(subject)
+    return bool(m and year and int(m.group(1)) != year)
+
+
+COMPARED_RE = r"(?:与|较|比)(?:上年|20\d\d年)(?:预算|相比|对比)?(?:总体)?"
+
+
+def _concept_index(ctx: Context):
+    """Once per document: the facts.first_columns, total rows and table title concepts."""
+    from pipeline.concepts import title_concepts, total_rows
+
+    def make():
+        yield first_columns(ctx.facts), total_rows(ctx.facts), {
+            t.id: title_concepts(t.title or "") for t in ctx.doc.tables}
+
+    return shared(ctx, "concept_index", make)[0]
+
+
+def _part_of_other(s: Sentence, k: int) -> bool:
+    """Claim k is listed after 其中 under a head of another kind (机关运行经费82万元，其中：…公务用车
+    运行维护费12万元): that head's part, not the concept's own figure. Under a 三公 head (三公经费
+    …，其中：公务接待费…) it is the item's whole figure."""
+    c = s.claims[k]
+    head = next((h for h in s.claims[:k] if h.unit == c.unit or h.kind == "amount"), None)
+    at = s.text.find("其中")
+    if head is None or at < 0 or not head.start < at < c.start:
+        return False
+    con = claim_concept(clean(head.subject).replace("“", "").replace("”", ""))
+    return con is None or con.name not in CHECKED_CONCEPTS
+
+
+def concept_figures(ctx: Context) -> Iterator[Finding]:
+    """Narrative amounts and changes of a concept (三公经费 and its items, 会议费, 培训费) against
+    every print of it in the tables, by the vocabulary rather than by a template's layout: as a
+    row, as a column on a total row, or a table titled by it; the amount against the current
+    year, the change against a 增减 column. Reported only when the prints agree among
+    themselves and the claim names the concept plainly (not one fund's or one unit's part)."""
+    from pipeline.checks.document import report_year
+    from pipeline.checks.narrative import MONEY, wan
+    from pipeline.concepts import printed_as
+
+    first, totals, titled = _concept_index(ctx)
+    year = report_year(ctx)
+    tables = {t.id: t for t in ctx.doc.tables}
+    unread = {t.id for t in ctx.coverage.not_understood}
+    for s in narrative(ctx):
+        for k, c in enumerate(s.claims):
+            if c.kind not in ("amount", "change") or c.unit not in MONEY:
+                continue
+            subject = clean(c.subject).replace("“", "").replace("”", "")
+            if c.kind == "change" and k and re.fullmatch(COMPARED_RE, subject):
+                # 会议费预算37.55万元，较上年预算减少33.10万元: the change of the amount before it
+                subject = clean(s.claims[k - 1].subject).replace("“", "").replace("”", "")
+            con = claim_concept(subject)
+            if con is None or con.name not in CHECKED_CONCEPTS or _part_of_other(s, k):
+                continue
+            m = re.search(con.named.replace("^", "").replace("$", ""), subject)
+            if m is None or not re.fullmatch(CONCEPT_WORDING, subject[m.end():]):
+                continue
+            prefix = subject[:m.start()]
+            period = "current" if c.kind == "amount" else "change"
+            cands = [f for f in ctx.facts if f.period == period and not f.sub_item
+                     and not f.blank and f.table not in unread and f.unit != "%"
+                     # a coded row (30217 公务接待费 of a 基本支出 表) is one part of the concept
+                     and not f.code and (f.kind in CONCEPT_TABLES or con in titled[f.table])
+                     and not _other_year(f.subject, year)
+                     and any(printed_as(con, f, first, totals, titled))
+                     # 一般公共预算安排的三公经费: a 三公 table is of 财政拨款 money
+                     and (of_source(prefix, f.kind, f.header) or f.kind in ("bu10", "fa09"))]
+            if not cands or len({round(f.value, 2) for f in cands}) > 1:
+                continue
+            ctx.coverage.figures += 1
+            fact = cands[0]
+            verdict = compare(wan(c), c.decimals, abs(fact.value), fact.half_unit)
+            if verdict.ok:
+                ctx.coverage.figures_matched += 1
+                continue
+            what = "增减额" if c.kind == "change" else "金额"
+            yield finding(
+                "nar.table_figure",
+                f"情况说明所述{con.name}{what}为{c.text}，表中为{amount(abs(fact.value))}"
+                f"（{tables[fact.table].code or ''}{fact.subject}，{fact.header}）。",
+                [ev_sentence(s, c), ev_fact(fact, tables[fact.table])],
+                stated=c.value, expected=round(abs(fact.value), 6), unit=c.unit,
+                section=s.section, severity=severity_for(verdict, "error"),
+            )
 
 
 # the funds a passage is about, from its nearest words, and the tables that hold them

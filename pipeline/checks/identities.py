@@ -175,11 +175,17 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
             if f.code and f.code.isdigit():
                 by_code.setdefault(f.code, f)
                 rows_of_code[f.code].append(f)
+        # each code's nearest printed ancestor: 3010201 津贴补贴 under 301 where no 30102 row is
+        # printed (its items are 301's own)
+        under: dict[str, list[str]] = defaultdict(list)
+        for c in rows_of_code:
+            up = next((c[:n] for n in range(len(c) - 2, 2, -2) if c[:n] in rows_of_code), None)
+            if up is not None:
+                under[up].append(c)
         for code, parent in by_code.items():
             # a 部门经济科目 listed once under each 政府经济科目 it maps to: every row counts,
             # the class's own rows as well as its items'
-            kids = [f for c, fs in rows_of_code.items() if len(c) == len(code) + 2
-                    and c.startswith(code) for f in fs]
+            kids = [f for c in under.get(code, ()) for f in rows_of_code[c]]
             again = rows_of_code[code]
             if len(again) > 1:
                 parent = parent.model_copy(update={

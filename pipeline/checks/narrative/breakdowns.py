@@ -109,9 +109,19 @@ def _is_item(text: str, offset: int) -> bool:
     return text.rfind("其中", 0, offset) > sentence_start
 
 
+def _nested(text: str, k: int) -> bool:
+    """A 其中 inside an item of an enclosing list (…主要包括：A 973.30万元，其中结转结余220.80万元，
+    用于…；B 40.00万元，用于…；): the items after the ； are the enclosing list's, not its own."""
+    start = max(text.rfind("\n", 0, k), text.rfind("。", 0, k))
+    return "包括" in text[start + 1:k]
+
+
 def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
     before = [(o, c, s) for o, c, s in claims if o < k and k - o < 200 and not _is_item(text, o)]
     tail = text[tail_start:]
+    if _nested(text, k):
+        tail = tail[:min((i for i in (tail.find(c) for c in "；;。\n") if i >= 0),
+                         default=len(tail))]
     spans = _segments(tail)
     if len(spans) < 2:
         return

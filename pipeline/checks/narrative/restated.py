@@ -60,10 +60,34 @@ def _in_facts(ctx: Context, value: float) -> bool:
     return any(abs(f.value - value) <= f.half_unit + 0.005 + 1e-9 for f in ctx.facts if not f.blank)
 
 
+def _heads(sentences: list[Sentence]) -> dict[int, str]:
+    """The head a figure is a part of: 专项业务经费支出 after 商品和服务支出（302）4464.76万元，其中：
+    and after 对个人和家庭的补助（303）…，其中： are two parts of two heads, not one item twice. A
+    figure after a 其中 of its paragraph maps to the paragraph's first figure (by claim id)."""
+    out: dict[int, str] = {}
+    head: Claim | None = None
+    opened, last = False, None
+    for s in sentences:
+        if s.paragraph != last:
+            head, opened, last = None, False, s.paragraph
+        at = s.text.find("其中")
+        for c in s.claims:
+            if head is None and _money(c):
+                head = c
+                continue
+            if opened or (at >= 0 and c.start > at):
+                if head is not None:
+                    out[id(c)] = _key(head.subject)
+        opened = opened or at >= 0
+    return out
+
+
 @rule("nar.restated", "warning", "同一事项在情况说明中多次出现时金额应一致。")
 def check_restated(ctx: Context) -> Iterator[Finding]:
     yield from prior_current_findings(ctx, "nar.restated")
-    groups: dict[tuple[str, str, str | None], list[tuple[Claim, Sentence]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str | None, str], list[tuple[Claim, Sentence]]] = defaultdict(
+        list)
+    heads = _heads(narrative(ctx))
     for s in narrative(ctx):
         for c in s.claims:
             if not _money(c) or c.kind not in ("amount", "change"):
@@ -71,11 +95,11 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             key = _key(c.subject)
             if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8 or COMPARING_RE.search(key):
                 continue
-            groups[(c.kind, key, c.direction)].append((c, s))
+            groups[(c.kind, key, c.direction, heads.get(id(c), ""))].append((c, s))
     subjects = {f.subject for f in ctx.facts}
     # a table subject (社会保障和就业支出) has one figure per fund, so its passages are told apart
     # by the funds their heading names; a project named in two places is one thing
-    for items in (part for (_, key, _), group in groups.items() for part in _same_scope(
+    for items in (part for (_, key, _, _), group in groups.items() for part in _same_scope(
             group, lambda x: x[1].section.split(" > ")[-1] + x[0].subject,
             funds=any(key.endswith(n) for n in subjects if len(n) >= 4))):
         key = _key(items[0][0].subject)
