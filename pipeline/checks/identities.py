@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.checks.base import (
     Context,
@@ -53,6 +53,7 @@ class _Sum:
     parts: list[Fact]
     what: str
     note: str = ""  # how far the failure reaches (a whole column group)
+    elsewhere: list[Fact] = field(default_factory=list)  # the same subject failing in other tables
 
     @property
     def expected(self) -> float:
@@ -145,7 +146,8 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
             f"{t.code or t.title or t.id}“{s.what}”为{amount(stated, unit)}，"
             f"而{names}之和为{amount(expected, unit)}，相差{amount(abs(stated - expected), unit)}。"
             + s.note,
-            [ev_fact(s.total, t), *[ev_fact(p, t) for p in s.parts[:8]]],
+            [ev_fact(s.total, t), *[ev_fact(p, t) for p in s.parts[:8]],
+             *[ev_fact(o, tables[o.table]) for o in s.elsewhere]],
             stated=stated,
             expected=expected,
             unit=unit,
@@ -372,8 +374,36 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
 
 @rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和；分组列示时小计等于组内各项之和，总计等于各小计之和。")
 def check_hierarchy(ctx: Context) -> Iterator[Finding]:
-    for tc in table_checks(ctx):
-        yield from _findings(ctx, "tbl.hierarchy", tc.hierarchy)
+    yield from _findings(ctx, "tbl.hierarchy", _one_per_subject(
+        ctx, [s for tc in table_checks(ctx) for s in tc.hierarchy]))
+
+
+def _one_per_subject(ctx: Context, failing: list[_Sum]) -> list[_Sum]:
+    """One coded subject that does not add up, in every column of its row and in every table
+    that prints it (款20140 above its 项 in 收入表, 支出表 and 一般公共预算支出表), is one problem: its
+    first failing sum, saying where else it fails."""
+    names = {t.id: t.code or t.title or t.id for t in ctx.doc.tables}
+    groups: dict[tuple, list[_Sum]] = {}
+    for s in failing:
+        key = ("code", s.total.code) if s.total.code else ("row", s.total.table, s.total.row)
+        groups.setdefault(key, []).append(s)
+    out = []
+    for sums in groups.values():
+        first = sums[0]
+        columns = len({(s.total.table, s.total.column) for s in sums if s.total.table ==
+                       first.total.table})
+        others = [names[t] for t in dict.fromkeys(s.total.table for s in sums)
+                  if t != first.total.table]
+        said = []
+        if columns > 1:
+            said.append(f"本表{columns}列均如此")
+        if others:
+            said.append(f"{'、'.join(others)}中同一科目同样如此")
+        elsewhere = [next(s for s in sums if s.total.table == t).total for t in dict.fromkeys(
+            s.total.table for s in sums) if t != first.total.table]
+        out.append(replace(first, note=first.note + (f"（{'；'.join(said)}）" if said else ""),
+                           elsewhere=elsewhere[:3]))
+    return out
 
 
 @rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）；哪些列相加由表格各行的算术确认。")
