@@ -266,11 +266,13 @@ def run_batch(
     return BatchOutcome(run_id, status, files, checked, skipped, failed, paths=pdfs)
 
 
-def pair_halves(db: sqlite3.Connection, run_id: int, pdfs: list[Path],
-                digests: dict[str, str]) -> list[tuple[Path, Path, str]]:
+def pair_halves(db: sqlite3.Connection, run_id: int | None, pdfs: list[Path],
+                digests: dict[str, str], one_folder: bool = False) -> list[tuple[Path, Path, str]]:
     """A folder's 情况说明 and 报表 published apart (pipeline.pairing) are checked again as one
     report: kept under the narrative's path with both parts, the tables file recorded as a part
-    of it. Pairs already checked so, with neither file changed, are left alone."""
+    of it. Pairs already checked so, with neither file changed, are left alone. `one_folder`:
+    the files are paired whatever folder each is kept in (the workbench keeps each upload in a
+    folder of its own)."""
     from pipeline.pairing import pair
     from pipeline.run import check_files
 
@@ -279,7 +281,8 @@ def pair_halves(db: sqlite3.Connection, run_id: int, pdfs: list[Path],
     for p in pdfs:
         raw = rows.get(str(p))
         if raw is not None:
-            by_folder.setdefault(p.parent, {})[p] = FileResult.model_validate_json(raw)
+            by_folder.setdefault(Path() if one_folder else p.parent, {})[p] = \
+                FileResult.model_validate_json(raw)
     done = []
     for results in by_folder.values():
         for pr in pair(results):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.numbers import half_unit
+from pipeline.numbers import half_unit, norm
 from schemas.document import Cell, Document, Row, Table
 from schemas.facts import Fact
 
@@ -105,6 +105,14 @@ def _value_column(header: str) -> bool:
     """False for columns that hold labels, codes or line numbers, never amounts."""
     leaf = header.split("/")[-1] if header else ""
     return not re.search(r"行次|代码|编码|名称|^项目$|^科目$|^[类款项]$|备注|说明", leaf)
+
+
+def _total_beside(label: str, header: str) -> bool:
+    """A total row printed across the name column (公用经费合计 | | 21.97 under 科目名称, the label's
+    merged cell): its figure is the row's, whatever the column's heading."""
+    leaf = header.split("/")[-1] if header else ""
+    return bool(re.search(r"名称|^项目$|^科目$", leaf)) and bool(
+        re.search(r"(合计|总计)$", re.sub(r"\s+", "", label)))
 
 
 @dataclass
@@ -204,7 +212,8 @@ def table_facts(table: Table) -> list[Fact]:
                 if cell.percent:
                     continue
                 header = table.columns[j] if j < len(table.columns) else ""
-                if not _value_column(header) or j not in printed:
+                if j not in printed or not _value_column(header) and not (
+                        cell.role == "amount" and _total_beside(group.label, header)):
                     continue
                 measure, sub = canonical_measure(header)
                 item = subject
@@ -216,7 +225,7 @@ def table_facts(table: Table) -> list[Fact]:
                 dec = cell.decimals if cell.decimals is not None else 0
                 out.append(Fact.model_construct(
                     table=table.id, kind=table.kind, code=group.code, subject=item,
-                    measure=measure, header=header, sub_item=sub,
+                    label=norm(group.label), measure=measure, header=header, sub_item=sub,
                     side=side_of(header, subject), panel=panel,
                     period=_period(header, year),
                     value=value, half_unit=0.0 if blank else half_unit(dec) * scale,
@@ -270,7 +279,7 @@ def _blank_table_facts(table: Table) -> list[Fact]:
         if measure == "金额" and canonical_measure(header)[0] in CANONICAL:
             item, measure = "", canonical_measure(header)[0]
         out.append(Fact.model_construct(
-            table=table.id, kind=table.kind, code=None, subject=item, measure=measure,
+            table=table.id, kind=table.kind, code=None, subject=item, label="", measure=measure,
             header=header, sub_item=False, side="", panel=0, period="current", value=0.0,
             half_unit=0.0, decimals=None, blank=True, unit=table.unit or "万元", text="", page=last.page,
             bbox=last.bbox, row=len(table.rows) - 1, column=j))

@@ -25,6 +25,8 @@ class Fact(BaseModel):
         "(30101); null for rows without a code.",
     )
     subject: str = Field(description="Row label, normalised: no spaces, numbering or （类）.")
+    label: str = Field(default="", description="Row label as printed, compared as words (no "
+                       "spaces, half-width brackets), its numbering (一、 1.) kept.")
     measure: str = Field(description="Canonical measure (合计, 基本支出, 财政拨款 …) or the header.")
     header: str = Field(description="The printed header path of the column, parts joined by '/'.")
     sub_item: bool = Field(default=False, description="A 其中 column: part of its parent.")

@@ -360,3 +360,29 @@ def test_upload_names_keep_their_extension():
     assert safe_name(".pdf") == "report.pdf"
     assert safe_name("../../年度 报告.pdf") == "年度 报告.pdf"
     assert safe_name("a:b?.PDF") == "a_b_.PDF"
+
+
+def test_uploaded_halves_of_one_report_are_checked_as_one(client):
+    """The 情况说明 and the 报表 of one unit sent as two files (each kept in a folder of its own):
+    once both are checked, the workbench checks them again as one report, as `batch` pairs the
+    files of a folder; the narrative's figures then meet the tables, and each page says so."""
+    halves = ROOT / "corpus" / "cities" / "beijing-guoziwei"
+    narrative = upload(client, halves / "beijing-001.pdf")
+    tables = upload(client, halves / "beijing-013.pdf")
+    for d in (narrative, tables):
+        assert wait_done(client, d["id"])["status"] == "ok"
+    wb = client.app.state.bench
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        doc = wb.store.document(narrative["id"])
+        result = wb.store.result(doc) if doc else None
+        if result is not None and result.parts:
+            break
+        time.sleep(0.3)
+    assert result is not None and [p.rsplit("/", 1)[-1] for p in result.parts] == [
+        "beijing-001.pdf", "beijing-013.pdf"]
+    assert result.paired.startswith("说明中") and result.coverage.figures_matched >= 5
+    part = wb.store.result(wb.store.document(tables["id"]))
+    assert part.part_of == result.parts[0] and part.findings == []
+    assert "合并检查" in client.get(f"/doc/{narrative['id']}").text
+    assert "本文件是另一份报告的一部分" in client.get(f"/doc/{tables['id']}").text

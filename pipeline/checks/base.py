@@ -123,12 +123,25 @@ def table_name(table: Table) -> str:
     return table.code or table.title or table.id
 
 
-def cell_figure(table: Table, row: Row, cell: Cell, label: str, column: str) -> Figure:
-    if cell.role == "amount" and cell.value is not None:
-        return Figure(cell.value, cell.decimals, cell.text, cell.page, cell.bbox, label, column,
+def _facts_by_table(ctx: Context) -> dict[str, list[Fact]]:
+    def make():
+        out: dict[str, list[Fact]] = {}
+        for f in ctx.facts:
+            out.setdefault(f.table, []).append(f)
+        yield out
+
+    return shared(ctx, "facts_by_table", make)[0]
+
+
+def fact_figure_of(fact: Fact, table: Table) -> Figure:
+    """A fact as the figure it was printed as (in the table's unit); blank means zero, exact."""
+    scale = {"元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(table.unit or "万元", 1.0)
+    label = " ".join(x for x in (fact.code or "", fact.label or fact.subject) if x)
+    if fact.blank:
+        return Figure(0.0, None, fact.text or "空白", fact.page, fact.bbox, label, fact.header,
                       table)
-    # blank means zero (空白 = zero/none): exact
-    return Figure(0.0, None, cell.text or "空白", cell.page, cell.bbox, label, column, table)
+    return Figure(round(fact.value / scale, 6), fact.decimals, fact.text, fact.page, fact.bbox,
+                  label, fact.header, table)
 
 
 def column_index(table: Table, col_re: str) -> int | None:
@@ -138,71 +151,52 @@ def column_index(table: Table, col_re: str) -> int | None:
     return None
 
 
-def value_right_of(table: Table, row: Row, i: int, label: str | None = None) -> Figure | None:
-    """The first value right of the label at i (named `label`, by default the cell's text); a
-    blank before the next label means zero."""
-    label = row.cells[i].text if label is None else label
-    first_blank = None
-    for k in range(i + 1, len(row.cells)):
-        c = row.cells[k]
-        if c.role in ("line_no", "header"):
-            continue
-        if c.role == "empty":
-            first_blank = first_blank if first_blank is not None else k
-            continue
-        if c.role == "amount":
-            return cell_figure(table, row, c, label, column_heading(table, k))
-        break
-    if first_blank is None:
-        return None
-    return cell_figure(table, row, row.cells[first_blank], label, column_heading(table, first_blank))
+def _groups_in_order(facts: list[Fact]) -> list[list[Fact]]:
+    """A table's facts by row group (row, panel), in reading order, each by column."""
+    groups: dict[tuple[int, int], list[Fact]] = {}
+    for f in facts:
+        groups.setdefault((f.row, f.panel), []).append(f)
+    return [sorted(groups[k], key=lambda f: f.column) for k in sorted(groups)]
 
 
-def column_heading(table: Table, j: int) -> str:
-    return table.columns[j] if j < len(table.columns) else ""
-
-
-def _in_column(table: Table, row: Row, label: str, col_re: str) -> Figure | None:
-    j = column_index(table, col_re)
-    if j is None or j >= len(row.cells):
-        return None
-    return cell_figure(table, row, row.cells[j], label, table.columns[j])
-
-
-def find_figure(
-    table: Table | None, row_re: str | None, col_re: str | None = None, nth: int = 0
-) -> Figure | None:
-    """The figure in the row whose label matches `row_re` (the nth such label), either in the
-    column whose heading matches `col_re` or in the first value cell right of the label.
-    Without `row_re`, the first data row (tables of one data row, such as 三公)."""
+def fact_figure(ctx: Context, table: Table | None, row_re: str | None, col_re: str | None = None,
+                nth: int = 0) -> Figure | None:
+    """The figure of the nth row whose label (as printed) or code matches `row_re`, read from
+    the table's facts like every other check: in the column whose heading matches `col_re`, else
+    the row's first figure (a blank one when the row prints none). Without `row_re`, the table's
+    first row of figures (tables of one row, such as 三公)."""
     if table is None:
         return None
-    rows = table.data_rows()
+    facts = _facts_by_table(ctx).get(table.id, [])
+    groups = _groups_in_order(facts)
     if row_re is None:
-        return _in_column(table, rows[0], "", col_re) if rows and col_re else None
-    seen = 0
-    for row in rows:
-        before = ""  # the label text of the cells just left of this one: 合 | 计, 人 | 员经费合计
-        for i, cell in enumerate(row.cells):  # in a merged cell split at a column's ruling
-            if cell.role not in ("label", "text", "code"):
-                before = ""
-                continue
-            text = norm(cell.text)
-            joined = before + text if cell.role != "code" else text
-            before = joined if cell.role != "code" else ""
-            if re.search(row_re, text):
-                label = cell.text
-            elif re.search(row_re, joined):
-                label = joined
-            else:
-                continue
-            if seen < nth:
-                seen += 1
-                continue
-            if col_re:
-                return _in_column(table, row, label, col_re)
-            return value_right_of(table, row, i, label)
-    return None
+        if not groups or not col_re:
+            return None
+        first_row = groups[0][0].row
+        chosen = [f for g in groups if g[0].row == first_row for f in g]
+    else:
+        hits = [g for g in groups if re.search(row_re, g[0].label or g[0].subject)
+                or (g[0].code and re.search(row_re, g[0].code))]
+        if len(hits) <= nth:
+            return None
+        chosen = hits[nth]
+    if col_re:
+        j = column_index(table, col_re)
+        # the column is the row's, whichever of its label groups prints it
+        fact = next((f for f in facts if f.row == chosen[0].row and f.column == j), None)
+    else:
+        fact = next((f for f in chosen if not f.blank), chosen[0] if chosen else None)
+    return fact_figure_of(fact, table) if fact is not None else None
+
+
+def labelled_figures(ctx: Context, table: Table, label_re: str) -> list[Figure]:
+    """Every row whose label matches, with its first figure."""
+    out = []
+    for g in _groups_in_order(_facts_by_table(ctx).get(table.id, [])):
+        if re.search(label_re, g[0].label or g[0].subject):
+            fact = next((f for f in g if not f.blank), g[0])
+            out.append(fact_figure_of(fact, table))
+    return out
 
 
 def row_label(row: Row) -> str:

@@ -18,7 +18,7 @@ from pipeline.checks.base import (
     ev_fact,
     ev_figure,
     ev_sentence,
-    find_figure,
+    fact_figure,
     finding,
     norm,
     rule,
@@ -131,7 +131,7 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
         return None
     row = ref.row.replace("{name}", re.escape(name or "")) if ref.row else None
     if row and "|" in row and "{" not in (ref.row or ""):
-        figs = [f for f in (find_figure(table, part) for part in row.split("|")) if f is not None]
+        figs = [f for f in (fact_figure(ctx, table, part) for part in row.split("|")) if f is not None]
         if not figs:
             return None
         total = sum(f.value for f in figs)
@@ -141,7 +141,7 @@ def _ref_figure(ctx: Context, ref: Ref, name: str | None) -> Figure | None:
         # a table printed without a data row holds zeros
         return Figure(0.0, None, "空表", table.pages[0], table.rows[-1].bbox if table.rows else
                       (0, 0, 0, 0), "", ref.col or "", table)
-    return find_figure(table, row, ref.col, ref.nth)
+    return fact_figure(ctx, table, row, ref.col, ref.nth)
 
 
 @rule("nar.table_figure", "error", "情况说明中的金额、数量应与对应表格数一致。")

@@ -9,18 +9,17 @@ from pipeline.checks.base import (
     Context,
     Figure,
     amount,
-    cell_figure,
     compare,
     ev_cell,
     ev_fact,
     ev_figure,
-    find_figure,
+    fact_figure,
+    fact_figure_of,
     finding,
-    norm,
+    labelled_figures,
     rule,
     severity_for,
     table_name,
-    value_right_of,
 )
 from pipeline.numbers import CN
 from schemas.document import Table
@@ -75,18 +74,6 @@ def _equal_check(
     )
 
 
-def _labelled(table: Table, label_re: str) -> list[Figure]:
-    """Every figure whose row label matches, with the value right of the label."""
-    out = []
-    for row in table.data_rows():
-        for i, cell in enumerate(row.cells):
-            if cell.role in ("label", "text", "code") and re.search(label_re, norm(cell.text)):
-                fig = value_right_of(table, row, i)
-                if fig is not None:
-                    out.append(fig)
-    return out
-
-
 # -- within tables ----------------------------------------------------------------------------
 
 
@@ -95,14 +82,14 @@ def check_fa01(ctx: Context) -> Iterator[Finding]:
     t = ctx.doc.table("fa01")
     if t is None:
         return
-    income = find_figure(t, r"^本年收入合计$")
-    spend = find_figure(t, r"^本年支出合计$")
-    yield from _sum_check("tbl.fa01", income, _labelled(t, rf"^[{CN}]+、.*收入$"), "本年收入合计")
-    yield from _sum_check("tbl.fa01", spend, _labelled(t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
-    total_in = find_figure(t, r"^总计$", nth=0)
-    total_out = find_figure(t, r"^总计$", nth=1)
-    parts_in = [income, find_figure(t, r"^使用非财政拨款结余"), find_figure(t, r"^年初结转和结余")]
-    parts_out = [spend, find_figure(t, r"^结余分配"), find_figure(t, r"^年末结转和结余")]
+    income = fact_figure(ctx, t, r"^本年收入合计$")
+    spend = fact_figure(ctx, t, r"^本年支出合计$")
+    yield from _sum_check("tbl.fa01", income, labelled_figures(ctx, t, rf"^[{CN}]+、.*收入$"), "本年收入合计")
+    yield from _sum_check("tbl.fa01", spend, labelled_figures(ctx, t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
+    total_in = fact_figure(ctx, t, r"^总计$", nth=0)
+    total_out = fact_figure(ctx, t, r"^总计$", nth=1)
+    parts_in = [income, fact_figure(ctx, t, r"^使用非财政拨款结余"), fact_figure(ctx, t, r"^年初结转和结余")]
+    parts_out = [spend, fact_figure(ctx, t, r"^结余分配"), fact_figure(ctx, t, r"^年末结转和结余")]
     yield from _sum_check("tbl.fa01", total_in, [p for p in parts_in if p], "收入总计")
     yield from _sum_check("tbl.fa01", total_out, [p for p in parts_out if p], "支出总计")
     yield from _equal_check("tbl.fa01", total_in, total_out, "收入总计与支出总计")
@@ -113,22 +100,22 @@ def check_fa04(ctx: Context) -> Iterator[Finding]:
     t = ctx.doc.table("fa04")
     if t is None:
         return
-    income = find_figure(t, r"^本年收入合计$")
-    spend = find_figure(t, r"^本年支出合计$")
-    yield from _sum_check("tbl.fa04", income, _labelled(t, rf"^[{CN}]+、.*财政拨款$"), "本年收入合计")
-    yield from _sum_check("tbl.fa04", spend, _labelled(t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
-    total_in = find_figure(t, r"^总计$", nth=0)
-    total_out = find_figure(t, r"^总计$", nth=1)
-    begin = find_figure(t, r"^年初财政拨款结转和结余$")
-    end = find_figure(t, r"^年末财政拨款结转和结余$")
+    income = fact_figure(ctx, t, r"^本年收入合计$")
+    spend = fact_figure(ctx, t, r"^本年支出合计$")
+    yield from _sum_check("tbl.fa04", income, labelled_figures(ctx, t, rf"^[{CN}]+、.*财政拨款$"), "本年收入合计")
+    yield from _sum_check("tbl.fa04", spend, labelled_figures(ctx, t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
+    total_in = fact_figure(ctx, t, r"^总计$", nth=0)
+    total_out = fact_figure(ctx, t, r"^总计$", nth=1)
+    begin = fact_figure(ctx, t, r"^年初财政拨款结转和结余$")
+    end = fact_figure(ctx, t, r"^年末财政拨款结转和结余$")
     yield from _sum_check("tbl.fa04", total_in, [f for f in (income, begin) if f], "收入总计")
     yield from _sum_check("tbl.fa04", total_out, [f for f in (spend, end) if f], "支出总计")
     yield from _equal_check("tbl.fa04", total_in, total_out, "财政拨款收入总计与支出总计")
-    yield from _column_sums(t, "tbl.fa04", r"支出/合计", [r"一般公共预算", r"政府性基金", r"国有资本"])
+    yield from _column_sums(ctx, t, "tbl.fa04", r"支出/合计", [r"一般公共预算", r"政府性基金", r"国有资本"])
 
 
 def _column_sums(
-    t: Table, rule_id: str, total_re: str, part_res: list[str]
+    ctx: Context, t: Table, rule_id: str, total_re: str, part_res: list[str]
 ) -> Iterator[Finding]:
     """Per row: the total column equals the sum of the part columns."""
     from pipeline.checks.base import column_index
@@ -137,17 +124,17 @@ def _column_sums(
     jps = [j for j in (column_index(t, p) for p in part_res) if j is not None and j != jt]
     if jt is None or not jps:
         return
-    for row in t.data_rows():
-        if jt >= len(row.cells) or row.cells[jt].role != "amount":
+    rows: dict[int, dict[int, Fact]] = {}
+    for f in ctx.facts:
+        if f.table == t.id:
+            rows.setdefault(f.row, {})[f.column] = f
+    for cells in rows.values():
+        total = cells.get(jt)
+        if total is None or total.blank:
             continue
-        label = next((c.text for c in row.cells if c.role in ("label", "text")), "")
-        code = next((c.text for c in row.cells if c.role == "code"), "")
-        name = f"{code} {label}".strip() or "行"
-
-        def fig(j: int, row=row, name=name) -> Figure:
-            return cell_figure(t, row, row.cells[j], name, t.columns[j])
-
-        yield from _sum_check(rule_id, fig(jt), [fig(j) for j in jps if j < len(row.cells)],
+        name = f"{total.code or ''} {total.label or total.subject}".strip() or "行"
+        yield from _sum_check(rule_id, fact_figure_of(total, t),
+                              [fact_figure_of(cells[j], t) for j in jps if j in cells],
                               f"{name}/{t.columns[jt]}")
 
 
@@ -157,28 +144,15 @@ def check_fa06(ctx: Context) -> Iterator[Finding]:
     if t is None:
         return
     codes: dict[str, Figure] = {}
-    for row in t.data_rows():
-        for i, cell in enumerate(row.cells):
-            if cell.role != "code" or not re.fullmatch(r"\d{3}(\d{2})?", cell.text):
-                continue
-            nxt = row.cells[i + 1 : i + 3]
-            label = next((c.text for c in nxt if c.role in ("label", "text")), "")
-            val = next((c for c in nxt if c.role in ("amount", "empty")), None)
-            if val is None:
-                val = next((c for c in nxt if c.text in ("——", "-", "—")), None)
-            if val is None:
-                continue
-            ok = val.role == "amount" and val.value is not None
-            codes[cell.text] = Figure(val.value if ok and val.value is not None else 0.0,
-                                      val.decimals if ok else None,
-                                      val.text, val.page, val.bbox, f"{cell.text} {label}",
-                                      "决算数", t)
+    for f in sorted((f for f in ctx.facts if f.table == t.id), key=lambda f: (f.row, f.column)):
+        if f.code and re.fullmatch(r"\d{3}(\d{2})?", f.code) and f.code not in codes:
+            codes[f.code] = fact_figure_of(f, t)  # the first figure after the code: 决算数
     groups = [c for c in codes if len(c) == 3]
     for g in groups:
         items = [f for c, f in codes.items() if len(c) == 5 and c.startswith(g)]
         yield from _sum_check("tbl.fa06", codes[g], items, codes[g].label)
-    personnel = find_figure(t, r"^人员经费合计$")
-    public = find_figure(t, r"^公用经费合计$")
+    personnel = fact_figure(ctx, t, r"^人员经费合计$")
+    public = fact_figure(ctx, t, r"^公用经费合计$")
     yield from _sum_check("tbl.fa06", personnel, [codes[g] for g in ("301", "303") if g in codes],
                           "人员经费合计")
     others = [codes[g] for g in groups if g not in ("301", "303")]
@@ -198,7 +172,7 @@ def check_fa09(ctx: Context) -> Iterator[Finding]:
             prefix = rf"^{half}/" if half else r"(^|/)"
 
             def f(col: str, prefix: str = prefix, t: Table = t) -> Figure | None:
-                return find_figure(t, None, prefix + col)
+                return fact_figure(ctx, t, None, prefix + col)
 
             total, sub = f("合计"), f(r".*小计")
             parts = [f(r"因公出国"), sub, f(r".*公务接待")]
@@ -224,11 +198,11 @@ def check_fa10(ctx: Context) -> Iterator[Finding]:
     t = ctx.doc.table("fa10")
     if t is None:
         return
-    total = find_figure(t, r"^合计$")
-    parts = [find_figure(t, rf"^{k}$") for k in ("货物", "工程", "服务")]
+    total = fact_figure(ctx, t, r"^合计$")
+    parts = [fact_figure(ctx, t, rf"^{k}$") for k in ("货物", "工程", "服务")]
     yield from _sum_check("tbl.fa10", total, [p for p in parts if p], "政府采购合计")
-    cars = find_figure(t, r"车辆数合计")
-    kinds = _labelled(t, r"^\d+\..*用车$")
+    cars = fact_figure(ctx, t, r"车辆数合计")
+    kinds = labelled_figures(ctx, t, r"^\d+\..*用车$")
     yield from _sum_check("tbl.fa10", cars, kinds, "车辆数合计")
 
 
@@ -307,7 +281,7 @@ def check_empty_statement(ctx: Context) -> Iterator[Finding]:
 
 
 def _fig(ctx: Context, kind: str, row_re: str | None, col_re: str | None = None, nth: int = 0):
-    return find_figure(ctx.doc.table(kind), row_re, col_re, nth)
+    return fact_figure(ctx, ctx.doc.table(kind), row_re, col_re, nth)
 
 
 @rule("x.totals", "error", "表间一致：01表收入/支出合计与02/03表合计，02表财政拨款收入与04表，04表与05表，05表基本支出与06表；基本支出相同的两表，人员经费与公用经费的划分也相同。")
@@ -381,7 +355,7 @@ def check_fund_tables(ctx: Context) -> Iterator[Finding]:
         t = ctx.doc.table(kind)
         if t is None or t04 is None:
             continue
-        f04 = find_figure(t04, r"^本年支出合计$", col)
+        f04 = fact_figure(ctx, t04, r"^本年支出合计$", col)
         has_data = any(c.role == "amount" and c.value for r in t.data_rows() for c in r.cells)
         if f04 is not None and bool(f04.value) != has_data:
             state = "无数据" if not has_data else "有数据"

@@ -213,7 +213,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        wb.checker = Checker(store, settings.workers)
+        wb.checker = Checker(store, settings.workers, wb.uploads_run)
         wb.checker.resume()
         yield
         wb.checker.shutdown()

@@ -13,7 +13,7 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline.batch import _worker_start, check_one
+from pipeline.batch import _worker_start, check_one, open_db, pair_halves
 from pipeline.web.store import Doc, Store
 from schemas.findings import FileResult
 
@@ -27,9 +27,22 @@ def check_in_worker(db_path: str, doc_id: int, path: str) -> tuple[dict, float]:
     return data, seconds
 
 
+def pair_in_worker(db_path: str, paths: list[str]) -> list[tuple[str, str, str]]:
+    """Worker: the uploads that are the two halves of one report (情况说明 and 报表 sent as two
+    files) checked again as one, as `batch` pairs the files of a folder."""
+    db = open_db(Path(db_path))
+    try:
+        done = pair_halves(db, None, [Path(p) for p in paths], {}, one_folder=True)
+        db.commit()
+    finally:
+        db.close()
+    return [(str(a), str(b), how) for a, b, how in done]
+
+
 class Checker:
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, uploads_run: int | None = None) -> None:
         self.store = store
+        self.uploads_run = uploads_run  # whose finished files may be halves of one report
         # spawn, not fork: the server process runs threads, which a fork would copy mid-step
         self.pool = ProcessPoolExecutor(max_workers=max(1, workers),
                                         mp_context=multiprocessing.get_context("spawn"),
@@ -54,6 +67,28 @@ class Checker:
         except Exception:  # the file removed meanwhile, a database error: keep the server up
             log.exception("%s: the result could not be stored", doc.path)
             self.store.set_status(doc.id, "failed")
+            return
+        if result.status == "ok" and doc.run_id == self.uploads_run:
+            self.pair_uploads()
+
+    def pair_uploads(self) -> None:
+        """When every upload is checked, the halves of one report among them are checked again
+        as one (in a worker: it reads both files)."""
+        docs = self.store.folder_docs(self.uploads_run) if self.uploads_run is not None else []
+        if len(docs) < 2 or any(not d.done for d in docs):
+            return
+        paths = [str(d.path) for d in docs if d.status == "ok"]
+        fut = self.pool.submit(pair_in_worker, str(self.store.db_path), paths)
+        fut.add_done_callback(self._paired)
+
+    def _paired(self, fut: Future) -> None:
+        if fut.cancelled():
+            return
+        try:
+            for narrative, tables, how in fut.result():
+                log.info("%s + %s checked as one report (%s)", narrative, tables, how)
+        except Exception:  # a pairing that failed leaves each half checked alone
+            log.exception("pairing the uploads failed")
 
     def resume(self) -> int:
         """Check again what a stopped server left unfinished."""

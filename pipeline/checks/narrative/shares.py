@@ -11,7 +11,7 @@ from pipeline.checks.base import (
     compare_pct,
     ev_figure,
     ev_sentence,
-    find_figure,
+    fact_figure,
     finding,
     norm,
     ratio_interval,
@@ -51,7 +51,7 @@ def _share_base(ctx: Context, sentences: list[Sentence], i: int, c: Claim):
                     return cl, None
         for key, (kind, row) in TOTALS.items():
             if phrase.endswith(key):
-                fig = find_figure(ctx.doc.table(kind), row)
+                fig = fact_figure(ctx, ctx.doc.table(kind), row)
                 if fig is not None:
                     return None, fig
         return None, None
