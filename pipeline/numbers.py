@@ -91,3 +91,17 @@ def norm(text: str) -> str:
         .replace("”", "")
         .replace('"', "")
     )
+
+
+SPLIT_NUMBER_RE = re.compile(r"(?<![\d.,，、])(\d{1,2}) +(\d{1,2})(,\d{3}(?:,\d{3})*(?:\.\d+)?)(?=\s*(?:万元|元|亿元))")
+
+
+def join_split_numbers(text: str) -> str:
+    """A figure the text layer printed in two pieces (“1 3,873.36万元” for 13,873.36万元): its
+    thousands grouping says the pieces are one number when their first group joined has at most
+    three digits."""
+    def join(m: re.Match[str]) -> str:
+        head = m.group(1) + m.group(2)
+        return head + m.group(3) if len(head) <= 3 else m.group(0)
+
+    return SPLIT_NUMBER_RE.sub(join, text)

@@ -41,3 +41,13 @@ def test_clean_text_drops_pdf_spaces():
 def test_half_unit():
     assert half_unit(2) == pytest.approx(0.005)
     assert half_unit(0) == pytest.approx(0.5)
+
+
+def test_a_figure_split_by_the_text_layer_is_one_number():
+    from pipeline.numbers import join_split_numbers
+
+    assert join_split_numbers("支出1 3,873.36万元。") == "支出13,873.36万元。"
+    assert join_split_numbers("合计12 345,678.00元") == "合计12 345,678.00元"  # 12345 is no group
+    assert join_split_numbers("共3 2,000万元，") == "共32,000万元，"
+    assert join_split_numbers("第1、2 3,873.36万元") == "第1、2 3,873.36万元"  # 2 after a list mark
+    assert join_split_numbers("增长1 3.5%") == "增长1 3.5%"  # no grouping: not one number

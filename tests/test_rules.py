@@ -347,3 +347,43 @@ def test_a_class_named_without_its_zhichu_is_its_name():
     wrong = "一般公共服务（类）人大常委（款）行政运行（项）支出2,216.93万元。"
     assert [f.rule for f in findings(_with_subject_path(wrong), "nar.subject_name")] == [
         "nar.subject_name"]
+
+
+def _breakdown_findings(text):
+    spec = base()
+    spec["sections"].append((["第三部分情况说明", "九、其他"], [text]))
+    return [(f.stated, f.expected) for f in findings(spec, "nar.parts_sum")
+            if f.severity == "error"]
+
+
+def test_a_breakdown_in_brackets_belongs_to_its_item():
+    """（其中：…） after an item is that item's breakdown: its figures are not more items of the
+    outer list (三公 9 read as 14), and it is checked against the item, not the outer total."""
+    outer = "2025年“三公”经费预算9.00万元，其中：公务接待费3.00万元，公务用车购置及运行维护费{}万元" \
+            "（其中：公务用车购置费0.00万元，公务用车运行维护费5.00万元）。"
+    assert _breakdown_findings(outer.format("6.00")) == [(6.0, 5.0)]
+    assert _breakdown_findings(outer.format("5.00")) == [(9.0, 8.0)]
+
+
+def test_a_breakdown_inside_an_item_of_an_enclosing_list_ends_at_its_clause():
+    """…主要包括：A 973.30万元，其中结转结余220.80万元，用于…；B 40.00万元，用于…: the items after
+    the ； are the enclosing list's, not parts of A."""
+    text = ("12.政务信息化项目2,697.23万元，主要包括：大数据平台运行维护973.30万元，其中结转结余220.80万元，"
+            "用于保障平台运维服务；系统线路租用费40.00万元，用于网络线路租用；机房巡检服务经费250.00万元，"
+            "用于保障机房正常运行。")
+    assert _breakdown_findings(text) == []
+
+
+def test_a_note_to_the_writer_left_in_is_template_text():
+    """The template's note to whoever fills it in, published: in the narrative (公开时请删除注释)
+    or in a table's notes (（请核实单位是否有涉密项目，…）)."""
+    spec = base()
+    spec["sections"].append((["第三部分情况说明", "九、其他"], [
+        "委托业务费预算为2,196.52万元，比上年预算（注：上年3,468.18万元，公开时请删除注释）减少1,271.66万元。"]))
+    found = findings(spec, "doc.template_text")
+    assert [f.evidence[0].value for f in found] == ["公开时请删除"]
+    spec = base()
+    spec["tables"]["fa10"]["notes"] = ["备注：涉密项目按要求不予公开。（请核实单位是否有涉密项目，若无则写“无”）"]
+    found = findings(spec, "doc.template_text")
+    assert [f.evidence[0].value for f in found] == ["（请核实"]
+    assert findings(base(), "doc.template_text") == []

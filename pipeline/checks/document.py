@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from pipeline.checks.base import Context, amount, finding, rule
+from pipeline.checks.base import Context, amount, finding, rule, table_name
 from pipeline.checks.narrative import narrative
 from schemas.claims import Sentence
 from schemas.document import Table, TocEntry
@@ -117,6 +117,10 @@ PLACEHOLDERS: tuple[tuple[str, re.Pattern[str]], ...] = (
                               r"(?:减少|下降)[（(/](?:增加|增长)[)）]?")),
     ("空括号", re.compile(r"[（(][ \u3000]*[)）]|“[ \u3000]*”")),
     ("标点重复", re.compile(r"([，。；：、])\1|[，、][。；]|[。；][，、]")),
+    # the template's note to whoever fills it in, published as it was (（请核实单位是否有涉密项目，
+    # 若无…则备注写…）, 公开时请删除注释)
+    ("编写提示", re.compile(r"[（(]请(?:核实|填写|注明|补充|删除|列明|务必|根据|按照)|"
+                            r"(?:公开|发布)时请删除|请(?:核实|填写)(?:单位|本单位|是否|相关)")),
 )
 
 
@@ -130,13 +134,21 @@ def _one_per_sentence(hits):
 
 
 @rule("doc.template_text", "warning",
-      "模板文字未替换：占位符、金额空缺、“增加（减少）”两种写法并列、空括号、重复标点。")
+      "模板文字未替换：占位符、金额空缺、“增加（减少）”两种写法并列、空括号、重复标点、给编写者的提示。")
 def check_template_text(ctx: Context) -> Iterator[Finding]:
     seen: dict[str, list[tuple[Sentence, re.Match[str]]]] = {}
     for s in narrative(ctx) + [x for x in ctx.claims.sentences if x.part == ""]:
         for name, pattern in PLACEHOLDERS:
             for m in pattern.finditer(s.text):
                 seen.setdefault(name, []).append((s, m))
+    # a table's notes hold the template's notes to its writer as well (备注：…（请核实…）)
+    hint = dict(PLACEHOLDERS)["编写提示"]
+    for t in ctx.doc.tables:
+        for note in t.notes:
+            for m in hint.finditer(note):
+                at = Sentence(text=note, section=table_name(t), part="", page=t.pages[-1],
+                              bbox=t.rows[-1].bbox if t.rows else (0, 0, 0, 0), paragraph=-1)
+                seen.setdefault("编写提示", []).append((at, m))
     for name, hits in seen.items():
         s, m = hits[0]
         more = f"（共{len(hits)}处，另见第{'、'.join(str(p) for p in sorted({h[0].page for h in hits[1:]}))}页）" \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.extract.mentions import REASON_RE, sentence_claims, split_sentences
 from pipeline.extract.perf import extract_projects, extract_summary
+from pipeline.numbers import join_split_numbers
 from schemas.claims import Claims, Sentence
 from schemas.document import Document
 
@@ -16,7 +17,7 @@ def extract_sentences(doc: Document) -> list[Sentence]:
         part = section.path[0] if section.path else ""
         for block in section.blocks:
             paragraph += 1
-            for text in split_sentences(block.text):
+            for text in split_sentences(join_split_numbers(block.text)):
                 reasons = [r.group(1).strip("：:，。；") for r in REASON_RE.finditer(text)]
                 out.append(
                     Sentence(

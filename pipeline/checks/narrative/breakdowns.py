@@ -81,15 +81,30 @@ def _segments(tail: str) -> list[tuple[int, int]]:
     end = tail.find("。")
     tail_end = len(tail) if end < 0 else end
     body = tail[:tail_end]
+    outside = _outside_brackets(body)
     for sep in ("；", ";", "、", "，", ","):
-        if sep in body:
+        cuts = [m for m in re.finditer(re.escape(sep), body) if outside[m.start()]]
+        if cuts:
             spans, start = [], 0
-            for m in re.finditer(re.escape(sep), body):
+            for m in cuts:
                 spans.append((start, m.start()))
                 start = m.end()
             spans.append((start, tail_end))
             return spans
     return []
+
+
+def _outside_brackets(text: str) -> list[bool]:
+    """Per character: not inside （…） — an item's own breakdown in brackets (公务用车购置及运行维护费
+    5万元（其中：购置费0万元，运行维护费5万元）) is part of that item, not more items of the list."""
+    out, depth = [], 0
+    for ch in text:
+        if ch in "（(":
+            depth += 1
+        out.append(depth == 0)
+        if ch in "）)" and depth:
+            depth -= 1
+    return out
 
 
 @rule("nar.parts_sum", "error", "“其中”所列各项之和应等于总数（金额与个数）。")
@@ -117,7 +132,12 @@ def _nested(text: str, k: int) -> bool:
 
 
 def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
-    before = [(o, c, s) for o, c, s in claims if o < k and k - o < 200 and not _is_item(text, o)]
+    if k and text[k - 1] in "（(":
+        # （其中：…） right after an item: that item's own breakdown, whatever list it is in
+        before = [(o, c, s) for o, c, s in claims if o < k and k - o < 40][-1:]
+    else:
+        before = [(o, c, s) for o, c, s in claims if o < k and k - o < 200
+                  and not _is_item(text, o)]
     tail = text[tail_start:]
     if _nested(text, k):
         tail = tail[:min((i for i in (tail.find(c) for c in "；;。\n") if i >= 0),
