@@ -295,6 +295,9 @@ def check_cross_totals(ctx: Context) -> Iterator[Finding]:
         (("bu01", r"^本年收入合计$", None), ("bu02", r"^合计$", r"本年收入/合计$"), "本年收入合计"),
         (("bu01", r"^本年支出合计$", None), ("bu03", r"^合计$", r"/合计$"), "本年支出合计"),
         (("bu05", r"^合计$", r"/基本支出$"), ("bu06", r"^合计$", r"/合计$"), "一般公共预算基本支出"),
+        # the 收支总表's 上年结转 其中 财政拨款 is the 财政拨款收支总表's 上年结转
+        (("bu01", r"^其中[:：]?财政拨款(资金)?结转(和结余)?$", None),
+         ("bu04", r"^(上年|年初)(财政拨款)?结转(和结余)?$", None), "上年财政拨款结转"),
     ]
     for (ka, ra, ca), (kb, rb, cb), what in pairs:
         yield from _equal_check("x.totals", _fig(ctx, ka, ra, ca), _fig(ctx, kb, rb, cb), what)
