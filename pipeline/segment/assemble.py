@@ -125,7 +125,14 @@ def _same_caption(a: list[str], b: list[str]) -> bool:
     """Two captions that name one table: the same title (and 部门 line), printed again on the
     page that continues it."""
     ka, kb = _caption_key(a), _caption_key(b)
+    # the code printed above the first page only (表5 | title, then title alone): the same table
+    codes_a = [t for t in ka if CODE_RE.fullmatch(t)]
+    codes_b = [t for t in kb if CODE_RE.fullmatch(t)]
+    if codes_a and codes_b and codes_a != codes_b:
+        return False
     titles = [t for t in ka if catalogue_title(t) or CODE_RE.search(t)]
+    ka = tuple(t for t in ka if not CODE_RE.fullmatch(t))
+    kb = tuple(t for t in kb if not CODE_RE.fullmatch(t))
     # a 绩效 table is one project's: the next page's table of the same title is another project
     return bool(kb) and ka == kb and bool(titles) and not any(
         (kind_from_title(t) or "").startswith("perf") for t in titles)
