@@ -86,27 +86,46 @@ def column_models(facts: list[Fact]) -> list[list[ColumnModel]]:
             t_rows = [r for r in rows if _nonzero(r, t)]
             if len(t_rows) < MIN_ROWS:
                 continue
-            # a part never exceeds its total (amounts are not negative in these tables)
-            after = [c for c in columns[i + 1: i + 1 + WINDOW] if sum(
-                r[c].value <= r[t].value + r[t].half_unit + EPS for r in t_rows if c in r
-            ) >= CONFIRM * sum(c in r for r in t_rows)]
+            # a part never exceeds its total (amounts are not negative in these tables), but
+            # on the one row a slip is printed (a table of few rows allows that one)
+            after = [c for c in columns[i + 1: i + 1 + WINDOW] if _within(t_rows, t, c)]
             best: list[ColumnModel] = []
-            for size in range(2, min(MAX_PARTS, len(after)) + 1):
-                for parts in combinations(after, size):
-                    if parts[0] not in after[:2]:
-                        continue
-                    model = _score(rows, panel, t, parts)
-                    if model is None:
-                        continue
-                    rank = (model.holding, model.holding - model.live)
-                    top = (best[0].holding, best[0].holding - best[0].live) if best else None
-                    if top is None or rank > top:
-                        best = [model]
-                    elif rank == top:
-                        best.append(model)
+            for parts in [*_only_part(rows, t, after), *(
+                    parts for size in range(2, min(MAX_PARTS, len(after)) + 1)
+                    for parts in combinations(after, size) if parts[0] in after[:2])]:
+                model = _score(rows, panel, t, parts)
+                if model is None:
+                    continue
+                rank = (model.holding, model.holding - model.live)
+                top = (best[0].holding, best[0].holding - best[0].live) if best else None
+                if top is None or rank > top:
+                    best = [model]
+                elif rank == top:
+                    best.append(model)
             if best:
                 out.append(best)
     return out
+
+
+def _within(rows: list[Row], total: int, part: int) -> bool:
+    both = [r for r in rows if part in r]
+    under = sum(r[part].value <= r[total].value + r[total].half_unit + EPS for r in both)
+    return under >= CONFIRM * len(both) or (len(both) - under == 1 and len(both) <= SMALL)
+
+
+def _only_part(rows: list[Row], total: int, after: list[int]) -> list[tuple[int, ...]]:
+    """A group's 小计 whose other columns print nothing but zeros (财政拨款/小计 | 一般公共预算 |
+    政府性基金 0 | 国有资本经营 0): the sum of its group is its one printed column."""
+    header = next((r[total].header for r in rows if total in r), "")
+    group, leaf = "/".join(header.split("/")[:-1]), _leaf(header)
+    if not group or re.sub(r"\s+", "", leaf) not in ("小计", "合计"):
+        return []
+    headers = {c: f.header for r in rows for c, f in r.items()}
+    siblings = [c for c, h in sorted(headers.items()) if c != total
+                and "/".join(h.split("/")[:-1]) == group]
+    printed = [c for c in siblings if any(_nonzero(r, c) for r in rows)]
+    return [(printed[0],)] if len(printed) == 1 and len(siblings) > 1 and printed[0] in after \
+        else []
 
 
 def _score(rows: list[Row], panel: int, total: int, parts: tuple[int, ...]) -> ColumnModel | None:

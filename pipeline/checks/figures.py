@@ -305,14 +305,21 @@ def _named_amounts(ctx: Context) -> list[tuple[int, Sentence, Claim, SubjectClai
         names = {f.subject for f in ctx.facts if f.subject and not YEAR_ROW_RE.match(f.subject)
                  and (not f.blank or f.table in blank_tables)}
         for i, s in enumerate(narrative(ctx)):
+            named: set[str] = set()  # the subjects this sentence already named
             for c in s.claims:
                 if c.kind != "amount" or c.unit not in MONEY:
                     continue
                 if CHANGE_WORD_RE.match(norm(c.subject)):
                     continue  # 增加基本支出844.15万元: a change, worded verb first
                 sc = resolve_subject(c.subject, names)
-                if sc is not None:
-                    yield i, s, c, sc
+                if sc is None:
+                    continue
+                if sc.name in named and PART_RE.search(s.text[:c.start]):
+                    # 综合管理127.38万元，主要包括：党务人事综合管理87.38万元: a part of the
+                    # subject named before it, not the subject again
+                    continue
+                named.add(sc.name)
+                yield i, s, c, sc
 
     return shared(ctx, "named_amounts", find)
 
@@ -341,6 +348,11 @@ def sharpen(ctx: Context) -> int:
     return n
 
 
+def _three_public(c: Claim) -> bool:
+    con = claim_concept(clean(c.subject))
+    return con is not None and con.name in CHECKED_CONCEPTS
+
+
 def subject_figures(ctx: Context) -> Iterator[Finding]:
     """Narrative amounts naming a table subject, compared with every current-year total of that
     subject: a match with any is agreement; a mismatch is reported only when those facts agree
@@ -350,6 +362,9 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
     stats = ctx.coverage
     sentences = narrative(ctx)
     for i, s, c, sc in _named_amounts(ctx):
+        if _three_public(c):
+            continue  # 公务接待费: its 三公 table's figure (concept_figures), not a 基本支出
+            # table's 30217 row, which holds one part of it
         cands = _subject_candidates(ctx, sc)
         if not cands:
             stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}")
@@ -462,6 +477,7 @@ def _other_year(subject: str, year: int | None) -> bool:
     return bool(m and year and int(m.group(1)) != year)
 
 
+PART_RE = re.compile(r"主要包括|包括|其中")
 COMPARED_RE = r"(?:与|较|比)(?:上年|20\d\d年)(?:预算|相比|对比)?(?:总体)?"
 
 

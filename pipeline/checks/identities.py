@@ -54,10 +54,12 @@ class _Sum:
     what: str
     note: str = ""  # how far the failure reaches (a whole column group)
     elsewhere: list[Fact] = field(default_factory=list)  # the same subject failing in other tables
+    signs: tuple[int, ...] = ()  # per part, +1 or -1 (a cell: its row's total less the others)
 
     @property
     def expected(self) -> float:
-        return sum(p.value for p in self.parts)
+        return sum(p.value * (self.signs[i] if self.signs else 1) for i, p in
+                   enumerate(self.parts))
 
     def verdict(self) -> Verdict:
         # compared in the printed unit: 2 元 in a 元 table is a difference, not rounding
@@ -141,10 +143,12 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
         names = "、".join((p.header.split("/")[-1] if same_row else p.code or p.subject)
                          for p in s.parts[:6])
         names += "等" if len(s.parts) > 6 else ""
+        said = (f"而按本行{names.split('、')[0]}应为{amount(expected, unit)}" if s.signs else
+                f"而{names}之和为{amount(expected, unit)}")
         yield finding(
             rule_id,
             f"{t.code or t.title or t.id}“{s.what}”为{amount(stated, unit)}，"
-            f"而{names}之和为{amount(expected, unit)}，相差{amount(abs(stated - expected), unit)}。"
+            f"{said}，相差{amount(abs(stated - expected), unit)}。"
             + s.note,
             [ev_fact(s.total, t), *[ev_fact(p, t) for p in s.parts[:8]],
              *[ev_fact(o, tables[o.table]) for o in s.elsewhere]],
@@ -330,6 +334,42 @@ class TableCheck:
     hierarchy: list[_Sum]
     rows: list[_Sum]
     slips: list[_Sum] = field(default_factory=list)  # one per column group printed wrong
+    cells: list[_Sum] = field(default_factory=list)  # a wrong cell found where a row and a column cross
+
+
+def _culprits(hier: list[_Sum], rows: list[_Sum]) -> tuple[list[_Sum], list[_Sum], list[_Sum]]:
+    """One wrong cell breaks its row's sum and its parent's sum by the same amount (30211 差旅费
+    一般公共预算 5.50 where its row's 小计 and 合计 say 4.50, and 302's 一般公共预算 items then add
+    to 1.00 more than 302): that cell is the finding, stated as printed against what its row and
+    its column both say it should be, in place of the two sums it breaks."""
+    cells: list[_Sum] = []
+    used_h: set[int] = set()
+    used_r: set[int] = set()
+    for i, r in enumerate(rows):
+        d = r.total.value - r.expected  # the row's parts are too large by -d
+        for j, h in enumerate(hier):
+            if j in used_h:
+                continue
+            e = h.total.value - h.expected
+            tol = r.total.half_unit + h.total.half_unit + 1e-9
+            common = [p for p in r.parts if any(p is k for k in h.parts)]
+            if len(common) == 1 and abs(d - e) <= tol and abs(d) > tol:
+                cell = common[0]
+                note = (f"（该格使本行{r.what.split('/', 1)[-1]}与所属{h.what.split('/')[0]}"
+                        f"均不平衡，按两者应为{_to_printed(cell, cell.value + d):,.2f}）")
+                # the cell stated against the value both sums give it: its row, less the others
+                others = [p for p in r.parts if p is not cell]
+                cells.append(_Sum(cell, [r.total, *others], f"{_label(cell)}/{cell.header}",
+                                  note, signs=(1, *(-1 for _ in others))))
+                used_h.add(j)
+                used_r.add(i)
+                break
+    return ([h for j, h in enumerate(hier) if j not in used_h],
+            [r for i, r in enumerate(rows) if i not in used_r], cells)
+
+
+def _label(f: Fact) -> str:
+    return " ".join(x for x in (f.code or "", f.subject) if x)
 
 
 def table_checks(ctx: Context) -> list[TableCheck]:
@@ -369,7 +409,8 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
                 id=t.id, kind=t.kind, name=table_name(t), pages=t.pages, reason="；".join(reasons)))
             yield TableCheck(tid, [], [])
         else:
-            yield TableCheck(tid, hier, rows, slips)
+            hier, rows, cells = _culprits(hier, rows)
+            yield TableCheck(tid, hier, rows, slips, cells)
 
 
 @rule("tbl.hierarchy", "error", "按功能分类科目：类等于所属款之和，款等于所属项之和，合计等于各类之和；分组列示时小计等于组内各项之和，总计等于各小计之和。")
@@ -409,7 +450,7 @@ def _one_per_subject(ctx: Context, failing: list[_Sum]) -> list[_Sum]:
 @rule("tbl.row_sum", "error", "收入/支出表等：每行合计列等于其后各分列之和（“其中”列除外）；哪些列相加由表格各行的算术确认。")
 def check_row_sums(ctx: Context) -> Iterator[Finding]:
     for tc in table_checks(ctx):
-        yield from _findings(ctx, "tbl.row_sum", tc.rows + tc.slips)
+        yield from _findings(ctx, "tbl.row_sum", tc.rows + tc.slips + tc.cells)
 
 
 # -- across tables ----------------------------------------------------------------------------

@@ -131,6 +131,23 @@ def _nested(text: str, k: int) -> bool:
     return "包括" in text[start + 1:k]
 
 
+def _outer_item(text: str, k: int, tail: str) -> int:
+    """Where the next item of a numbered list the 其中 sits in begins (（1）气象预报799万元，…。其中…
+    包括…；（2）大模型项目258万元…): the 其中's own items end there."""
+    start = text.rfind("\n", 0, k) + 1
+    before = list(NUMBERED_RE.finditer(text[start:k]))
+    if not before:
+        return len(tail)
+    last = before[-1].group(0)
+    numeral = re.search(r"[1-9]", last)
+    if numeral is None:
+        return len(tail)
+    n = int(numeral.group(0)) + 1
+    following = re.escape(last).replace(numeral.group(0), str(n))
+    m = re.search(following, tail)
+    return m.start() if m else len(tail)
+
+
 def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
     if k and text[k - 1] in "（(":
         # （其中：…） right after an item: that item's own breakdown, whatever list it is in
@@ -142,6 +159,7 @@ def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
     if _nested(text, k):
         tail = tail[:min((i for i in (tail.find(c) for c in "；;。\n") if i >= 0),
                          default=len(tail))]
+    tail = tail[:_outer_item(text, k, tail)]
     spans = _segments(tail)
     if len(spans) < 2:
         return
