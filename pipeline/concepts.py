@@ -68,8 +68,10 @@ def printed_as(concept: Concept, f: Fact, first: dict, totals: set, titled: dict
     at = (f.table, f.panel, f.row)
     leads = first[at] == f.column  # the row's total
     named = re.compile(concept.named)
-    row = bool(named.search(clean(f.subject))) and leads or (
+    # a table of one row names each figure by its column (三公 表: 合计 | 因公出国 | 公务接待费 …):
+    # the fact's subject is its column's item
+    own_column = bool(named.search(group_of(f.header)))
+    row = bool(named.search(clean(f.subject))) and (leads or own_column) or (
         at in totals and leads and concept in titled.get(f.table, ()))
-    column = bool(named.search(group_of(f.header))) and at in totals and not named.search(
-        clean(f.subject) or "-")
+    column = own_column and at in totals and not named.search(clean(f.subject) or "-")
     return row, column

@@ -406,3 +406,14 @@ def test_a_list_item_after_a_breakdown_belongs_to_the_outer_list():
             "雷达产品等16项服务；（2）区域大模型项目258.00万元，用于台风预报；（3）人工智能预报项目300.00万元，"
             "用于知识库治理。")
     assert _breakdown_findings(text) == []
+
+
+def test_a_three_public_item_is_checked_against_the_three_public_table():
+    """（一）因公出国（境）费 and a 三公 table of one row whose columns name the items: the item's
+    figure is its column's (found by the mutation test: 35.00 planted as 37.00 went unseen)."""
+    spec = base()
+    spec["sections"].append((["第三部分情况说明", "(一)“三公”经费支出"], [
+        "2024年度“三公”经费支出1.10万元，其中：（一）因公出国（境）费0.00万元；（二）公务用车购置及运行维护费"
+        "2.10万元。"]))
+    found = [f for f in findings(spec, "nar.table_figure") if f.stated == 2.1]
+    assert found and found[0].expected == 1.1

@@ -463,7 +463,7 @@ def column_figures(ctx: Context) -> Iterator[Finding]:
 CHECKED_CONCEPTS = ("三公经费", "因公出国（境）费", "公务接待费", "公务用车购置及运行维护费",
                     "公务用车购置费", "公务用车运行维护费", "会议费", "培训费")
 # what a claim of the concept's amount or change may add after its name
-CONCEPT_WORDING = r"(?:经费|费用|费|支出)?(?:预算数?|预算安排|安排|支出)*(?:合计|共计|共|为)*" \
+CONCEPT_WORDING = r"(?:\(境\)|（境）)?(?:维护)?(?:经费|费用|费|支出)?(?:预算数?|预算安排|安排|支出)*(?:合计|共计|共|为)*" \
                   r"(?:比上年|较上年|比2\d{3}年|较2\d{3}年)?(?:预算)?(?:总体|合计)?$"
 
 
