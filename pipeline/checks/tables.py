@@ -77,22 +77,33 @@ def _equal_check(
 # -- within tables ----------------------------------------------------------------------------
 
 
+def _income_and_spending(ctx: Context, rule_id: str, t: Table, income_items: str,
+                         more_in: tuple[str, ...], more_out: tuple[str, ...], balance: str
+                         ) -> Iterator[Finding]:
+    """A 收入支出总表's two sides: each 本年 total against its numbered items, each 总计 against
+    its total and the carry-over rows, and the two 总计 equal."""
+    income = fact_figure(ctx, t, r"^本年收入合计$")
+    spend = fact_figure(ctx, t, r"^本年支出合计$")
+    yield from _sum_check(rule_id, income, labelled_figures(ctx, t, rf"^[{CN}]+、.*{income_items}$"),
+                          "本年收入合计")
+    yield from _sum_check(rule_id, spend, labelled_figures(ctx, t, rf"^[{CN}]+、.*支出$"),
+                          "本年支出合计")
+    total_in = fact_figure(ctx, t, r"^总计$", nth=0)
+    total_out = fact_figure(ctx, t, r"^总计$", nth=1)
+    parts_in = [income, *(fact_figure(ctx, t, r) for r in more_in)]
+    parts_out = [spend, *(fact_figure(ctx, t, r) for r in more_out)]
+    yield from _sum_check(rule_id, total_in, [p for p in parts_in if p], "收入总计")
+    yield from _sum_check(rule_id, total_out, [p for p in parts_out if p], "支出总计")
+    yield from _equal_check(rule_id, total_in, total_out, balance)
+
+
 @rule("tbl.fa01", "error", "收入支出决算总表：本年收入/支出合计等于各项之和，总计的构成及收支总计相等。")
 def check_fa01(ctx: Context) -> Iterator[Finding]:
     t = ctx.doc.table("fa01")
-    if t is None:
-        return
-    income = fact_figure(ctx, t, r"^本年收入合计$")
-    spend = fact_figure(ctx, t, r"^本年支出合计$")
-    yield from _sum_check("tbl.fa01", income, labelled_figures(ctx, t, rf"^[{CN}]+、.*收入$"), "本年收入合计")
-    yield from _sum_check("tbl.fa01", spend, labelled_figures(ctx, t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
-    total_in = fact_figure(ctx, t, r"^总计$", nth=0)
-    total_out = fact_figure(ctx, t, r"^总计$", nth=1)
-    parts_in = [income, fact_figure(ctx, t, r"^使用非财政拨款结余"), fact_figure(ctx, t, r"^年初结转和结余")]
-    parts_out = [spend, fact_figure(ctx, t, r"^结余分配"), fact_figure(ctx, t, r"^年末结转和结余")]
-    yield from _sum_check("tbl.fa01", total_in, [p for p in parts_in if p], "收入总计")
-    yield from _sum_check("tbl.fa01", total_out, [p for p in parts_out if p], "支出总计")
-    yield from _equal_check("tbl.fa01", total_in, total_out, "收入总计与支出总计")
+    if t is not None:
+        yield from _income_and_spending(
+            ctx, "tbl.fa01", t, "收入", (r"^使用非财政拨款结余", r"^年初结转和结余"),
+            (r"^结余分配", r"^年末结转和结余"), "收入总计与支出总计")
 
 
 @rule("tbl.fa04", "error", "财政拨款收入支出决算总表：收入合计、总计构成、收支平衡及各列合计。")
@@ -100,17 +111,9 @@ def check_fa04(ctx: Context) -> Iterator[Finding]:
     t = ctx.doc.table("fa04")
     if t is None:
         return
-    income = fact_figure(ctx, t, r"^本年收入合计$")
-    spend = fact_figure(ctx, t, r"^本年支出合计$")
-    yield from _sum_check("tbl.fa04", income, labelled_figures(ctx, t, rf"^[{CN}]+、.*财政拨款$"), "本年收入合计")
-    yield from _sum_check("tbl.fa04", spend, labelled_figures(ctx, t, rf"^[{CN}]+、.*支出$"), "本年支出合计")
-    total_in = fact_figure(ctx, t, r"^总计$", nth=0)
-    total_out = fact_figure(ctx, t, r"^总计$", nth=1)
-    begin = fact_figure(ctx, t, r"^年初财政拨款结转和结余$")
-    end = fact_figure(ctx, t, r"^年末财政拨款结转和结余$")
-    yield from _sum_check("tbl.fa04", total_in, [f for f in (income, begin) if f], "收入总计")
-    yield from _sum_check("tbl.fa04", total_out, [f for f in (spend, end) if f], "支出总计")
-    yield from _equal_check("tbl.fa04", total_in, total_out, "财政拨款收入总计与支出总计")
+    yield from _income_and_spending(
+        ctx, "tbl.fa04", t, "财政拨款", (r"^年初财政拨款结转和结余$",),
+        (r"^年末财政拨款结转和结余$",), "财政拨款收入总计与支出总计")
     yield from _column_sums(ctx, t, "tbl.fa04", r"支出/合计", [r"一般公共预算", r"政府性基金", r"国有资本"])
 
 
