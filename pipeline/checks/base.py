@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,13 +124,14 @@ def table_name(table: Table) -> str:
 
 
 def _facts_by_table(ctx: Context) -> dict[str, list[Fact]]:
-    def make():
+    def make() -> Iterator[dict[str, list[Fact]]]:
         out: dict[str, list[Fact]] = {}
         for f in ctx.facts:
             out.setdefault(f.table, []).append(f)
         yield out
 
-    return shared(ctx, "facts_by_table", make)[0]
+    by_table: dict[str, list[Fact]] = shared(ctx, "facts_by_table", make)[0]
+    return by_table
 
 
 def fact_figure_of(fact: Fact, table: Table) -> Figure:

@@ -424,7 +424,7 @@ def _one_per_subject(ctx: Context, failing: list[_Sum]) -> list[_Sum]:
     that prints it (款20140 above its 项 in 收入表, 支出表 and 一般公共预算支出表), is one problem: its
     first failing sum, saying where else it fails."""
     names = {t.id: t.code or t.title or t.id for t in ctx.doc.tables}
-    groups: dict[tuple, list[_Sum]] = {}
+    groups: dict[tuple[str | int | None, ...], list[_Sum]] = {}
     for s in failing:
         key = ("code", s.total.code) if s.total.code else ("row", s.total.table, s.total.row)
         groups.setdefault(key, []).append(s)
