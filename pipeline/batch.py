@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from schemas.document import Document
 from schemas.findings import FileResult
 
 SCHEMA = """
@@ -285,9 +286,10 @@ def pair_halves(db: sqlite3.Connection, run_id: int | None, pdfs: list[Path],
                 FileResult.model_validate_json(raw)
     done = []
     for results in by_folder.values():
-        for pr in pair(results):
+        documents: dict[Path, Document] = {}  # each candidate half segmented once
+        for pr in pair(results, documents):
             t0 = time.perf_counter()
-            combined = check_files([pr.narrative, pr.tables]).result
+            combined = check_files([pr.narrative, pr.tables], documents=documents).result
             combined.paired = pr.how
             digest = digests.get(str(pr.narrative)) or sha256(pr.narrative)
             store(db, None, pr.narrative, digest, combined, time.perf_counter() - t0)

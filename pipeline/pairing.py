@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.numbers import MONEY
+from schemas.document import Document
 from schemas.findings import FileResult
 
 MIN_SHARED = 3  # narrative amounts the tables must print before two files are one report
@@ -45,31 +46,40 @@ def _unit_year(title: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def _narrative_amounts(path: Path) -> set[float]:
+def _narrative_amounts(doc: Document) -> set[float]:
     from pipeline.extract import extract
-    from pipeline.segment import segment
 
-    claims = extract(segment(path))
+    claims = extract(doc)
     return {round(c.value * MONEY[c.unit], 2) for s in claims.sentences for c in s.claims
             if c.kind == "amount" and c.unit in MONEY and c.value * MONEY[c.unit] >= 1}
 
 
-def _table_values(path: Path) -> set[float]:
+def _table_values(doc: Document) -> set[float]:
     from pipeline.facts import document_facts
+
+    return {round(f.value, 2) for f in document_facts(doc) if not f.blank and f.value >= 1}
+
+
+def _read(path: Path, documents: dict[Path, Document]) -> Document:
+    """A candidate half, segmented once: the caller checks the pair from the same reading."""
     from pipeline.segment import segment
 
-    return {round(f.value, 2) for f in document_facts(segment(path)) if not f.blank
-            and f.value >= 1}
+    if path not in documents:
+        documents[path] = segment(path)
+    return documents[path]
 
 
-def pair(results: dict[Path, FileResult]) -> list[Pair]:
-    """The halves among these files (of one folder), paired by the figures they share."""
+def pair(results: dict[Path, FileResult], documents: dict[Path, Document] | None = None
+         ) -> list[Pair]:
+    """The halves among these files (of one folder), paired by the figures they share; each
+    candidate half read once, into `documents` when given (the pair is then checked from it)."""
+    documents = {} if documents is None else documents
     narratives = [p for p, r in results.items() if role(r) == "narrative"]
     tables = [p for p, r in results.items() if role(r) == "tables"]
     if not narratives or not tables:
         return []
-    said = {n: _narrative_amounts(n) for n in narratives}
-    printed = {t: _table_values(t) for t in tables}
+    said = {n: _narrative_amounts(_read(n, documents)) for n in narratives}
+    printed = {t: _table_values(_read(t, documents)) for t in tables}
     scores = sorted(((len(said[n] & printed[t]), n, t) for n in narratives for t in tables),
                     key=lambda x: (-x[0], str(x[1]), str(x[2])))
     out: list[Pair] = []

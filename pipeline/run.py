@@ -111,17 +111,19 @@ def check_file(path: Path, extractor: Extractor | None = None,
 
 
 def check_files(paths: list[Path], extractor: Extractor | None = None,
-                progress: Callable[[str], None] | None = None) -> CheckRun:
+                progress: Callable[[str], None] | None = None,
+                documents: dict[Path, Document] | None = None) -> CheckRun:
     """Check one report published as one or several files (情况说明 and 报表 apart), read as one
     document; evidence names its file and the page in it. A file that cannot be read fails the
-    report, with its reason."""
+    report, with its reason. `documents`: files already segmented (a pair found by reading its
+    halves is checked from that reading)."""
     step = progress or (lambda stage: None)
     step("segment")
     source = str(paths[0]) if len(paths) == 1 else " + ".join(str(p) for p in paths)
     docs = []
     for path in paths:
         try:
-            docs.append(segment(path))
+            docs.append(documents[path] if documents and path in documents else segment(path))
         except PdfError as exc:
             error = str(exc) if len(paths) == 1 else f"{path.name}: {exc}"
             return CheckRun(FileResult(source=source, status="failed", error=error))
