@@ -186,7 +186,8 @@ def _groups(row: Row, figures_only: bool = False) -> list[_Group]:
     return [g for g in reader.groups if g.cells]
 
 
-def _scale(unit: str | None) -> float:
+def scale_of(unit: str | None) -> float:
+    """A printed unit in 万元."""
     return {"元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(unit or "万元", 1.0)
 
 
@@ -194,7 +195,7 @@ def table_facts(table: Table) -> list[Fact]:
     """Every figure of one table as facts. Percent cells and counts are left out."""
     if table.kind.startswith("perf"):
         return []
-    scale = _scale(table.unit)
+    scale = scale_of(table.unit)
     few_rows = len(table.data_rows()) <= 2
     m = re.search(r"(20\d{2})\s*年", table.title or "")
     year = int(m.group(1)) if m else None

@@ -136,7 +136,9 @@ def _facts_by_table(ctx: Context) -> dict[str, list[Fact]]:
 
 def fact_figure_of(fact: Fact, table: Table) -> Figure:
     """A fact as the figure it was printed as (in the table's unit); blank means zero, exact."""
-    scale = {"元": 1e-4, "千元": 1e-1, "亿元": 1e4}.get(table.unit or "万元", 1.0)
+    from pipeline.facts import scale_of
+
+    scale = scale_of(table.unit)
     label = " ".join(x for x in (fact.code or "", fact.label or fact.subject) if x)
     if fact.blank:
         return Figure(0.0, None, fact.text or "空白", fact.page, fact.bbox, label, fact.header,
@@ -241,9 +243,14 @@ def ev_figure(fig: Figure) -> Evidence:
     )
 
 
+def fact_label(fact: Fact) -> str:
+    """A fact's row as a reader names it: its code and subject."""
+    return " ".join(x for x in (fact.code or "", fact.subject) if x)
+
+
 def ev_fact(fact: Fact, table: Table) -> Evidence:
     """A table fact as evidence: its code and subject, its column, the cell as printed."""
-    label = " ".join(x for x in (fact.code or "", fact.subject) if x)
+    label = fact_label(fact)
     return Evidence(page=fact.page, source="table",
                     text=" / ".join(x for x in (label, fact.header) if x),
                     table=table_name(table), bbox=fact.bbox, value=fact.text or "空白")

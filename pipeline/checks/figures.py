@@ -230,7 +230,7 @@ class SubjectClaim:
 def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
     """The table subject a claim's wording names: the longest fact subject the wording ends with
     (before a （类）/（款）/（项） mark and a trailing 支出/预算 word), and the words before it."""
-    text = norm(subject).replace("“", "").replace("”", "")
+    text = norm(subject)
     text = re.sub(r"^\d+[.、．]", "", text)
     marks = list(LEVEL_MARK_RE.finditer(text))
     level = marks[-1].group(1) if marks else None
@@ -501,7 +501,7 @@ def _part_of_other(s: Sentence, k: int) -> bool:
     at = s.text.find("其中")
     if head is None or at < 0 or not head.start < at < c.start:
         return False
-    con = claim_concept(clean(head.subject).replace("“", "").replace("”", ""))
+    con = claim_concept(clean(head.subject))
     return con is None or con.name not in CHECKED_CONCEPTS
 
 
@@ -523,10 +523,10 @@ def concept_figures(ctx: Context) -> Iterator[Finding]:
         for k, c in enumerate(s.claims):
             if c.kind not in ("amount", "change") or c.unit not in MONEY:
                 continue
-            subject = clean(c.subject).replace("“", "").replace("”", "")
+            subject = clean(c.subject)
             if c.kind == "change" and k and re.fullmatch(COMPARED_RE, subject):
                 # 会议费预算37.55万元，较上年预算减少33.10万元: the change of the amount before it
-                subject = clean(s.claims[k - 1].subject).replace("“", "").replace("”", "")
+                subject = clean(s.claims[k - 1].subject)
             con = claim_concept(subject)
             if con is None or con.name not in CHECKED_CONCEPTS or _part_of_other(s, k):
                 continue
@@ -686,7 +686,7 @@ def check_subject_names(ctx: Context) -> Iterator[Finding]:
     seen = set()
     yield from _coded_names(ctx, names_by_code, by_name)
     for s in narrative(ctx):
-        text = norm(s.text).replace("“", "").replace("”", "")
+        text = norm(s.text)
         path = [(re.sub(r"^[\d.、．]+", "", m.group(1)), m.group(2)) for m in PATH_RE.finditer(text)]
         if len(path) < 2:
             continue

@@ -23,6 +23,7 @@ from pipeline.checks.base import (
     amount,
     compare,
     ev_fact,
+    fact_label,
     finding,
     rule,
     severity_for,
@@ -246,7 +247,7 @@ def row_sums(facts: list[Fact]) -> dict[tuple[int, bool], list[_Sum]]:
             if not _total_column(f) or f.sub_item:
                 continue
             following = _addends(f, group[i + 1:])
-            label = " ".join(x for x in (f.code or "", f.subject) if x)
+            label = fact_label(f)
             for strict in (False, True):
                 parts = [g for g in following
                          if not (strict and g.measure.startswith(NOT_ADDENDS))]
@@ -313,7 +314,7 @@ def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool, list[_Sum]]:
                 continue
             total = row[first.total]
             parts = [row[p] for p in first.parts if p in row]
-            label = " ".join(x for x in (total.code or "", total.subject) if x)
+            label = fact_label(total)
             failing.append(_Sum(total, parts, f"{label}/{total.header}"))
     return failing, bool(models), slips
 
@@ -321,7 +322,7 @@ def model_sums(facts: list[Fact]) -> tuple[list[_Sum], bool, list[_Sum]]:
 def _first_failing(rows: list[dict[int, Fact]], m: ColumnModel, there: str, here: str) -> _Sum:
     row = next(r for r in rows if adds_up(r, m.total, m.parts) is False)
     total = row[m.total]
-    label = " ".join(x for x in (total.code or "", total.subject) if x)
+    label = fact_label(total)
     note = f"{there}各列{m.live}行中{m.live - m.holding}行如此，而{here}同名各列均相加。"
     return _Sum(total, [row[p] for p in m.parts if p in row], f"{label}/{total.header}", note)
 
@@ -359,17 +360,13 @@ def _culprits(hier: list[_Sum], rows: list[_Sum]) -> tuple[list[_Sum], list[_Sum
                         f"均不平衡，按两者应为{_to_printed(cell, cell.value + d):,.2f}）")
                 # the cell stated against the value both sums give it: its row, less the others
                 others = [p for p in r.parts if p is not cell]
-                cells.append(_Sum(cell, [r.total, *others], f"{_label(cell)}/{cell.header}",
+                cells.append(_Sum(cell, [r.total, *others], f"{fact_label(cell)}/{cell.header}",
                                   note, signs=(1, *(-1 for _ in others))))
                 used_h.add(j)
                 used_r.add(i)
                 break
     return ([h for j, h in enumerate(hier) if j not in used_h],
             [r for i, r in enumerate(rows) if i not in used_r], cells)
-
-
-def _label(f: Fact) -> str:
-    return " ".join(x for x in (f.code or "", f.subject) if x)
 
 
 def table_checks(ctx: Context) -> list[TableCheck]:

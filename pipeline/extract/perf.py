@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left
 
 from pipeline.extract.mentions import sentence_claims, split_sentences
+from pipeline.numbers import half_unit
 from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
 from schemas.document import Cell, Document, Row, Table
 
@@ -128,7 +129,7 @@ def _holds(read: dict[str, Cell]) -> tuple[int, int]:
 
     def tol(name: str) -> float:
         c = read.get(name)
-        return 0.5 * 10 ** -(c.decimals or 0) if c is not None else 0.0
+        return half_unit(c.decimals or 0) if c is not None else 0.0
 
     budget, actual, rate, balance = v("budget_full"), v("actual"), v("rate"), v("balance")
     checked = held = 0
