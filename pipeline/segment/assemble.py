@@ -153,6 +153,8 @@ class _Assembler:
         self.notes_open: RawTable | None = None
         self.title_lines: list[str] = []
         self.right_edges: dict[int, float] = {}
+        self.left_edges: dict[int, float] = {}
+        self.indented: dict[int, bool] = {}
         self.grid_page = 0  # the page of the last grid seen
 
     def run(self) -> None:
@@ -406,7 +408,13 @@ class _Assembler:
         """Lines of one text block form a paragraph; so does a line that follows a full line
         closely (Word exports give every line a block of its own), and a paragraph cut by a
         page break."""
-        full = prev.last_x1 >= self._right_edge(prev.last_page) - 2 * _line_height(line)
+        height = _line_height(line)
+        full = prev.last_x1 >= self._right_edge(prev.last_page) - 2 * height or (
+            # a line a few half-width characters short of the edge, the next flush left where
+            # this template indents the first line of a paragraph: one paragraph
+            prev.last_x1 >= self._right_edge(prev.last_page) - 6 * height
+            and line.bbox[0] <= self._left_edge(page_no) + 0.5 * height
+            and self._indents(page_no) and not re.search(r"[。：:；;！!？?]$", prev.text))
         if page_no == prev.last_page:
             if line.block == prev.block:
                 return True
@@ -421,6 +429,23 @@ class _Assembler:
             return False
         return bool(re.search(r"\d[\d,.]*\s*(万元|元|%)|\d[\d,.]{2,}$|，", text)) and not re.search(
             r"[：:。]$", text)
+
+    def _left_edge(self, page_no: int) -> float:
+        """Where lines of body text start on a page: the left edge of most of its long lines."""
+        if page_no not in self.left_edges:
+            starts = sorted(ln.bbox[0] for ln in self.pages[page_no - 1].lines
+                            if len(ln.text.strip()) >= 12)
+            self.left_edges[page_no] = starts[int(0.1 * (len(starts) - 1))] if starts else 0.0
+        return self.left_edges[page_no]
+
+    def _indents(self, page_no: int) -> bool:
+        """The page's paragraphs start indented: some long lines start two characters in."""
+        if page_no not in self.indented:
+            left = self._left_edge(page_no)
+            self.indented[page_no] = any(
+                1.2 * _line_height(ln) <= ln.bbox[0] - left <= 3.5 * _line_height(ln)
+                for ln in self.pages[page_no - 1].lines if len(ln.text.strip()) >= 12)
+        return self.indented[page_no]
 
     def _right_edge(self, page_no: int) -> float:
         """Where full lines of body text end on a page: the right edge of its longest lines."""
