@@ -55,6 +55,7 @@ def check_year(ctx: Context) -> Iterator[Finding]:
             break
     yield from _balance_dates(ctx, year)
     yield from _year_figures(ctx, year)
+    yield from _target_years(ctx, year)
 
 
 # "2021年本部门财政拨款支出105364.27万元": a clause giving the department's figure for a year
@@ -82,6 +83,36 @@ def _year_figures(ctx: Context, year: int) -> Iterator[Finding]:
                 [Evidence(page=s.page, source="narrative", text=s.text, bbox=s.bbox,
                           value=m.group(1) + "年")],
                 stated=float(m.group(1)), expected=float(year), section=s.section,
+            )
+            break
+
+
+# a 绩效目标表's plan for a year: "2025年计划投入100万元", "项目完成时间 | 2025年12月31日"
+PLAN_YEAR_RE = re.compile(r"(20\d{2})\s*年\s*(?:计划|拟|将)(?:投入|使用|安排|完成|实施)|"
+                          r"完成(?:时间|时限|日期)[^\d]{0,6}(20\d{2})\s*年")
+
+
+def _target_years(ctx: Context, year: int) -> Iterator[Finding]:
+    """A budget's 绩效目标表 plans the budget year: a target that plans money or completion for a
+    year before it is last year's text left standing (one finding per table)."""
+    if ctx.doc.report_type == "final_accounts":
+        return
+    for t in ctx.doc.tables:
+        if t.kind != "perf_target":
+            continue
+        for row in t.rows:
+            text = re.sub(r"\s+", "", "".join(c.text for c in row.cells))
+            m = PLAN_YEAR_RE.search(text)
+            said = int(m.group(1) or m.group(2)) if m else year
+            if said >= year or COMPARING_RE.search(text[:m.start()] if m else ""):
+                continue
+            yield finding(
+                "doc.year",
+                f"报告为{year}年度预算，{table_name(t) or t.title}的绩效目标却写作“{m.group(0)}”"
+                f"（{said}年早于预算年度）。",
+                [Evidence(page=t.pages[0], source="table", text=text[:200], table=t.code or t.title,
+                          bbox=row.bbox, value=f"{said}年")],
+                stated=float(said), expected=float(year), section=t.code or t.title,
             )
             break
 
