@@ -141,9 +141,9 @@ def _findings(ctx: Context, rule_id: str, failing: list[_Sum]) -> Iterator[Findi
         stated = _to_printed(s.total, s.total.value)
         expected = _to_printed(s.total, s.expected)
         same_row = all(p.row == s.total.row for p in s.parts)
-        names = "、".join((p.header.split("/")[-1] if same_row else p.code or p.subject)
-                         for p in s.parts[:6])
-        names += "等" if len(s.parts) > 6 else ""
+        named = list(dict.fromkeys(p.header.split("/")[-1] if same_row else p.code or p.subject
+                                   for p in s.parts))
+        names = "、".join(named[:6]) + ("等" if len(named) > 6 else "")
         said = (f"而按本行{names.split('、')[0]}应为{amount(expected, unit)}" if s.signs else
                 f"而{names}之和为{amount(expected, unit)}")
         yield finding(
@@ -174,6 +174,7 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
     for f in facts:
         if f.period == "current" and not f.sub_item:
             columns[f.column].append(f)
+    classes = any(f.code and len(f.code) == 3 for f in facts)
     sums: list[_Sum] = []
     for col in columns.values():
         by_code: dict[str, Fact] = {}
@@ -202,6 +203,13 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
             if kids:
                 sums.append(_Sum(parent, kids, f"{code} {parent.subject}/{parent.header}"))
         tops = [f for c, fs in rows_of_code.items() if len(c) == 3 for f in fs]
+        if not tops and not classes:
+            # a table printed at one level only (its 项 rows, no 类 or 款 lines): the 合计 is the
+            # sum of its rows, when every coded row is a subject code of that one level
+            roots = {len(c) for c in rows_of_code if not any(c[:n] in rows_of_code
+                                                             for n in range(3, len(c), 2))}
+            if len(roots) == 1 and roots <= {5, 7}:
+                tops = [f for fs in rows_of_code.values() for f in fs]
         total = next((f for f in col if not f.code and is_total(f.subject)), None)
         if total is not None and len(tops) >= 2:
             sums.append(_Sum(total, tops, f"{total.subject}/{total.header}"))
