@@ -243,9 +243,11 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
     for name in names:
         if len(name) >= MIN_NAME and text.endswith(name) and (best is None or len(name) > len(best)):
             best = name
-    if best is None and text.endswith("支出"):  # 公务用车运行维护费支出 for the column 公务用车运行维护费
+    if best is None and text.endswith("支出"):
+        # 公务用车运行维护费支出 for the column 公务用车运行维护费; 对个人和家庭的补助支出 for the
+        # economic class 对个人和家庭的补助
         short = text[:-2]
-        best = max((n for n in names if len(n) >= MIN_NAME and n.endswith("费")
+        best = max((n for n in names if len(n) >= MIN_NAME and n.endswith(("费", "补助"))
                     and short.endswith(n)), key=len, default=None)
         text = short if best else text
     if best is None:
@@ -353,6 +355,17 @@ def _three_public(c: Claim) -> bool:
     return con is not None and con.name in CHECKED_CONCEPTS
 
 
+BASIC_RE = re.compile(r"基本支出|人员经费|公用经费")
+
+
+def _basic_candidates(ctx: Context, sc: SubjectClaim) -> list[Fact]:
+    """The subject's 基本支出 figures: its 基本支出 column, or the total of a table of 基本支出."""
+    basic_tables = {t.id for t in ctx.doc.tables if "基本支出" in t.title}
+    return [f for f in _fact_index(ctx)[2].get(sc.name, ())
+            if f.period == "current" and not f.sub_item and not f.blank
+            and (f.measure == "基本支出" or f.table in basic_tables and f in _subject_candidates(ctx, sc))]
+
+
 def subject_figures(ctx: Context) -> Iterator[Finding]:
     """Narrative amounts naming a table subject, compared with every current-year total of that
     subject: a match with any is agreement; a mismatch is reported only when those facts agree
@@ -384,6 +397,12 @@ def subject_figures(ctx: Context) -> Iterator[Finding]:
                 cands = scoped
                 values = {round(cands[0].value, 2)}
                 verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
+        if len(values) > 1 and BASIC_RE.search(s.text):
+            # 人员经费…、公用经费…、对个人和家庭的补助支出…: the parts of 基本支出, so the 基本支出
+            # figures of the subject (its column, or a 基本支出 table's total), not its total
+            cands = _basic_candidates(ctx, sc) or cands
+            values = {round(f.value, 2) for f in cands}
+            verdicts = [compare(value, c.decimals, f.value, f.half_unit) for f in cands]
         if len(values) > 1:
             stats.figures_unmatched.append(f"第{s.page}页 {c.subject}{c.text}（多处表数不同）")
             continue
