@@ -378,17 +378,20 @@ def check_fund_tables(ctx: Context) -> Iterator[Finding]:
 
 
 # a budget's fund table, and the 财政拨款收支总表 rows or columns that state the same fund
-BUDGET_FUNDS = (("bu08", "政府性基金"), ("bu09", "国有资本经营"))
+BUDGET_FUNDS = (("bu08", "政府性基金"), ("bu09", "国有资本经营"), ("bu04", "一般公共预算"))
+FUND_SOURCES = ("bu01", "bu02", "bu04", "bu05")  # the tables that state a fund's amount
 
 
 def _budget_fund_tables(ctx: Context) -> Iterator[Finding]:
-    """A budget fund table printed empty while the 收支总表 gives that fund an amount."""
+    """A budget fund table printed empty while two other tables give that fund the same amount
+    (a 财政拨款收支总表 left blank, "2026年没有使用财政拨款", beside a 收支总表 and a 收入总表 that
+    give 一般公共预算 money)."""
 
     for kind, word in BUDGET_FUNDS:
         t = ctx.doc.table(kind)
         if t is None or any(c.role == "amount" and c.value for r in t.data_rows() for c in r.cells):
             continue
-        stated = [f for f in ctx.facts if f.kind in ("bu01", "bu04") and f.value > 0
+        stated = [f for f in ctx.facts if f.kind in FUND_SOURCES and f.kind != kind and f.value > 0
                   and not f.sub_item and (f.subject.endswith((word, word + "预算", word + "预算资金",
                                                               word + "收入", word + "预算收入"))
                                           or (f.measure == word and not f.code
