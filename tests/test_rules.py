@@ -417,3 +417,108 @@ def test_a_three_public_item_is_checked_against_the_three_public_table():
         "2.10万元。"]))
     found = [f for f in findings(spec, "nar.table_figure") if f.stated == 2.1]
     assert found and found[0].expected == 1.1
+
+
+def _budget_table(rows, caption, i):
+    """A budget table built the way segmentation builds one, from rows of cell strings."""
+    from pipeline.segment.grid import Grid, GridCell
+    from pipeline.segment.tables import RawTable, build_table
+
+    cells = [[GridCell(t, (50.0 * k, 20.0 * r, 50.0 * k + 50, 20.0 * r + 20))
+              for k, t in enumerate(row)] for r, row in enumerate(rows)]
+    xs = [50.0 * k for k in range(len(rows[0]) + 1)]
+    ys = [20.0 * r for r in range(len(rows) + 1)]
+    grid = Grid(page=i, bbox=(0, 0, xs[-1], ys[-1]), xs=xs, ys=ys, rows=cells,
+                row_boxes=[(0, y, xs[-1], y + 20) for y in ys[:-1]])
+    return build_table(RawTable(grids=[grid], caption=caption), i)
+
+
+def _budget(tables, paragraphs=()):
+    from schemas.document import Block, Document, Section
+
+    blocks = [Block(text=p, page=9, bbox=(50, 50 + 30 * k, 500, 70 + 30 * k))
+              for k, p in enumerate(paragraphs)]
+    sections = [Section(title="部门预算情况说明", path=["部门预算情况说明"], level=0, pages=[9],
+                        text="\n".join(paragraphs), blocks=blocks)] if paragraphs else []
+    return Document(source="b.pdf", page_count=9, title="测试局2026年部门预算", report_type="budget",
+                    tables=tables, sections=sections)
+
+
+def test_a_grant_table_printed_blank_while_two_tables_give_the_money():
+    def doc(grant: list[str]):
+        t01 = _budget_table([["收入", "", "支出", ""], ["项目", "金额", "项目", "金额"],
+                             ["一、一般公共预算", "90.00", "一、一般公共服务支出", "90.00"],
+                             ["收入合计", "90.00", "支出合计", "90.00"]],
+                            ["部门收支预算总表", "单位：万元"], 1)
+        t02 = _budget_table([["科目编码", "科目名称", "合计", "一般公共预算"],
+                             ["", "合计", "90.00", "90.00"], ["201", "一般公共服务支出", "90.00", "90.00"]],
+                            ["部门收入预算总表", "单位：万元"], 2)
+        t04 = _budget_table([["收入", "", "支出", ""], ["项目", "金额", "项目", "金额"],
+                             ["一、一般公共预算", grant[0], "一、一般公共服务支出", grant[1]],
+                             ["收入合计", grant[0], "支出合计", grant[1]]],
+                            ["财政拨款收支预算总表", "单位：万元"], 3)
+        return _budget([t01, t02, t04])
+
+    d = doc(["", ""])  # printed blank: "2026年没有使用财政拨款收入和支出"
+    found = run_checks(d, extract(d), only={"x.fund_tables"})
+    assert [(f.stated, f.expected) for f in found] == [(90.0, 0.0)], found
+    d = doc(["90.00", "90.00"])
+    assert run_checks(d, extract(d), only={"x.fund_tables"}) == []
+
+
+def test_a_table_printed_at_one_level_adds_its_rows_to_its_total():
+    def doc(total: str):
+        t05 = _budget_table([["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+                             ["2010101", "行政运行", "50.00", "50.00", ""],
+                             ["2010102", "一般行政管理事务", "30.00", "", "30.00"],
+                             ["2080501", "行政单位离退休", "20.00", "20.00", ""],
+                             ["", "合计", total, "70.00", "30.00"]],
+                            ["一般公共预算支出表", "单位：万元"], 1)
+        return _budget([t05])
+
+    d = doc("110.00")  # the 项 rows add to 100.00; 基本 and 项目 agree: one wrong figure
+    found = run_checks(d, extract(d), only={"tbl.hierarchy"})
+    assert [(f.stated, f.expected) for f in found] == [(110.0, 100.0)], found
+    assert "2010101、2010102、2080501" in found[0].message
+    d = doc("100.00")
+    assert run_checks(d, extract(d), only={"tbl.hierarchy"}) == []
+
+
+def test_a_target_table_that_plans_a_year_before_the_budget_year():
+    def doc(plan: str, done: str):
+        t = _budget_table([["项目名称", "驻外保障经费"], ["年度预算资金总额", "100.00"],
+                           ["总体目标", f"{plan}计划投入100万元，保障公务活动正常开展。"],
+                           ["时效指标", "项目完成时间", done]],
+                          ["政策和项目预算绩效目标表", "单位：万元"], 1)
+        assert t.kind == "perf_target", t.kind
+        return _budget([t])
+
+    d = doc("2025年", "2026年12月31日")
+    found = run_checks(d, extract(d), only={"doc.year"})
+    assert [(f.stated, f.expected) for f in found] == [(2025.0, 2026.0)], found
+    d = doc("2026年", "2025年12月31日")  # a project of the 2026 budget cannot end in 2025
+    found = run_checks(d, extract(d), only={"doc.year"})
+    assert [(f.stated, f.expected) for f in found] == [(2025.0, 2026.0)], found
+    d = doc("2026年", "2026年12月31日")
+    assert run_checks(d, extract(d), only={"doc.year"}) == []
+
+
+def test_the_parts_of_basic_spending_are_compared_with_the_basic_figures():
+    def doc(said: str):
+        basic = _budget_table([["部门经济科目", "合计"], ["合计", "539.20"], ["工资福利支出", "100.00"],
+                               ["对个人和家庭的补助", "439.20"]], ["基本支出总表", "单位：万元"], 1)
+        # the economic table: 对个人和家庭的补助 also has 项目支出 money, so its 合计 differs
+        econ = _budget_table([["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+                              ["", "合计", "600.00", "539.20", "60.80"],
+                              ["301", "工资福利支出", "100.00", "100.00", ""],
+                              ["303", "对个人和家庭的补助", "500.00", "439.20", "60.80"]],
+                             ["一般公共预算支出表（按经济分类）", "单位：万元"], 2)
+        return _budget([basic, econ], [
+            f"本局预算600.00万元，包括人员经费100.00万元、对个人和家庭的补助支出{said}万元、"
+            "项目支出60.80万元。"])
+
+    d = doc("439.45")
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert [(f.stated, f.expected) for f in found] == [(439.45, 439.2)], found
+    d = doc("439.20")
+    assert run_checks(d, extract(d), only={"nar.table_figure"}) == []

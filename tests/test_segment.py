@@ -147,3 +147,38 @@ def test_running_headers_footers_and_page_numbers_are_left_out(tmp_path, docs):
     plain = docs("001")
     assert [t.rows for t in marked.tables] == [t.rows for t in plain.tables]
     assert [(s.title, s.text) for s in marked.sections] == [(s.title, s.text) for s in plain.sections]
+
+
+def test_a_line_short_of_the_edge_runs_on_where_paragraphs_are_indented(tmp_path):
+    """A Word export gives every line a block of its own; a line that ends a few characters short
+    of the right edge (half-width digits and brackets) is not a paragraph's last line when the
+    next starts flush left on a page whose paragraphs start indented."""
+    import pymupdf
+
+    from pipeline.segment import segment
+
+    size = 14  # china-s draws every character one em wide: 33 fill a line from x=61
+    lines = [  # (x, text): first lines indented two characters, the others flush left
+        (89, "四、委托业务费情况"),
+        (89, "委托业务费指委托外单位办理业务而支付的各项资金。本年度本部门委"),
+        (61, "托业务费预算为649万元，比上年预计减少32万元，下降(增"),  # 4 characters short
+        (61, "长)4.70%。主要原因是办公室政务运行保障经费中委托业务费减少，"),
+        (61, "政务热线整合经费中委托业务费减少。"),
+        (89, "五、政府采购情况"),
+        (89, "本年度政府采购预算2958万元，其中：政府采购货物预算98万元"),
+        (61, "，政府采购工程预算0万元，政府采购服务预算2860万元。"),
+    ]
+    pdf = pymupdf.open()
+    pdf.new_page(width=595, height=842).insert_text((200, 300), "测试局2026年部门预算",
+                                                    fontname="china-s", fontsize=20)
+    page = pdf.new_page(width=595, height=842)
+    for k, (x, text) in enumerate(lines):
+        assert x + pymupdf.get_text_length(text, fontname="china-s", fontsize=size) <= 535, text
+        page.insert_text((x, 100 + 28 * k), text, fontname="china-s", fontsize=size)
+    path = tmp_path / "indented.pdf"
+    pdf.save(path)
+    sections = segment(path).sections
+    text = "\n".join(b.text for s in sections for b in s.blocks)
+    assert "比上年预计减少32万元，下降(增长)4.70%。主要原因是" in text, text
+    assert [s.title for s in sections if s.title.startswith(("四", "五"))] == [
+        "四、委托业务费情况", "五、政府采购情况"]
