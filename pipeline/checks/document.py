@@ -103,8 +103,10 @@ def _target_years(ctx: Context, year: int) -> Iterator[Finding]:
         for row in t.rows:
             text = re.sub(r"\s+", "", "".join(c.text for c in row.cells))
             m = PLAN_YEAR_RE.search(text)
-            said = int(m.group(1) or m.group(2)) if m else year
-            if said >= year or COMPARING_RE.search(text[:m.start()] if m else ""):
+            if m is None:
+                continue
+            said = int(m.group(1) or m.group(2))
+            if said >= year or COMPARING_RE.search(text[:m.start()]):
                 continue
             yield finding(
                 "doc.year",

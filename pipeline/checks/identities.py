@@ -202,19 +202,25 @@ def hierarchy_sums(facts: list[Fact]) -> list[_Sum]:
                     "blank": all(f.blank for f in again)})
             if kids:
                 sums.append(_Sum(parent, kids, f"{code} {parent.subject}/{parent.header}"))
-        tops = [f for c, fs in rows_of_code.items() if len(c) == 3 for f in fs]
-        if not tops and not classes:
-            # a table printed at one level only (its 项 rows, no 类 or 款 lines): the 合计 is the
-            # sum of its rows, when every coded row is a subject code of that one level
-            roots = {len(c) for c in rows_of_code if not any(c[:n] in rows_of_code
-                                                             for n in range(3, len(c), 2))}
-            if len(roots) == 1 and roots <= {5, 7}:
-                tops = [f for fs in rows_of_code.values() for f in fs]
+        tops = _tops(rows_of_code, classes)
         total = next((f for f in col if not f.code and is_total(f.subject)), None)
         if total is not None and len(tops) >= 2:
             sums.append(_Sum(total, tops, f"{total.subject}/{total.header}"))
         sums += subtotal_sums(col)
     return sums
+
+
+def _tops(rows_of_code: dict[str, list[Fact]], classes: bool) -> list[Fact]:
+    """The rows a column's 合计 adds up: its 类 rows; in a table printed at one level only (its
+    项 rows, no 类 or 款 line anywhere), every row, when all are subject codes of that level."""
+    tops = [f for c, fs in rows_of_code.items() if len(c) == 3 for f in fs]
+    if tops or classes:
+        return tops
+    roots = {len(c) for c in rows_of_code if not any(c[:n] in rows_of_code
+                                                     for n in range(3, len(c), 2))}
+    if len(roots) == 1 and roots <= {5, 7}:
+        return [f for fs in rows_of_code.values() for f in fs]
+    return []
 
 
 def subtotal_sums(col: list[Fact]) -> list[_Sum]:
