@@ -113,3 +113,21 @@ def claim_concept(subject: str) -> Concept | None:
             if len(m.group(0)) > size or best is None:
                 best, size = c, len(m.group(0))
     return best
+
+
+# 类 of the 功能分类 renamed since: a report may print the old name beside the new one for the
+# same class (2018: 医疗卫生与计划生育支出 became 卫生健康支出, …); it is one class, not two.
+RENAMED_CLASSES = {
+    "医疗卫生与计划生育支出": "卫生健康支出",
+    "医疗卫生支出": "卫生健康支出",
+    "国土资源气象等支出": "自然资源海洋气象等支出",
+    "国土海洋气象等支出": "自然资源海洋气象等支出",
+    "资源勘探电力信息等支出": "资源勘探工业信息等支出",
+    "资源勘探信息等支出": "资源勘探工业信息等支出",
+    "城乡社区事务支出": "城乡社区支出",
+}
+
+
+def class_name(name: str) -> str:
+    """A 类's name as the classification names it today."""
+    return RENAMED_CLASSES.get(name, name)

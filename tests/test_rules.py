@@ -522,3 +522,26 @@ def test_the_parts_of_basic_spending_are_compared_with_the_basic_figures():
     assert [(f.stated, f.expected) for f in found] == [(439.45, 439.2)], found
     d = doc("439.20")
     assert run_checks(d, extract(d), only={"nar.table_figure"}) == []
+
+
+def test_a_class_of_the_summary_table_printed_under_another_class_name():
+    def doc(name: str):
+        t01 = _budget_table([["收入", "", "支出", ""], ["项目", "预算数", "项目", "预算数"],
+                             ["一、一般公共预算", "90.00", name, "50.00"],
+                             ["", "", "二、教育支出", "40.00"],
+                             ["收入合计", "90.00", "支出合计", "90.00"]],
+                            ["部门收支预算总表", "单位：万元"], 1)
+        t03 = _budget_table([["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+                             ["", "合计", "90.00", "90.00", ""],
+                             ["205", "教育支出", "40.00", "40.00", ""],
+                             ["210", "卫生健康支出", "50.00", "50.00", ""]],
+                            ["部门支出预算总表", "单位：万元"], 2)
+        return _budget([t01, t03])
+
+    d = doc("一、一般公共服务支出")  # the 卫生健康 money under the name of a class printed nowhere
+    found = run_checks(d, extract(d), only={"x.subject_names"})
+    assert [f.stated for f in found] == [50.0], found
+    assert "卫生健康支出" in found[0].message
+    for name in ("一、卫生健康支出", "一、医疗卫生与计划生育支出"):  # the class, or its old name
+        d = doc(name)
+        assert run_checks(d, extract(d), only={"x.subject_names"}) == [], name

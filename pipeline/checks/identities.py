@@ -42,6 +42,7 @@ from pipeline.readings import (
     rows_of,
 )
 from schemas.facts import Fact
+from schemas.document import Table
 from schemas.findings import Finding, TableUnread
 
 GENERIC = ("金额", "预算数", "决算数", "合计")  # measures that name no part of a total
@@ -515,6 +516,7 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
     for (ka, ma, side), (kb, mb) in SUBJECT_PAIRS:
         a = _class_figures(ctx.facts, ka, ma, side)
         b = _class_figures(ctx.facts, kb, mb, None)
+        yield from _swapped_names(a, b, tables)
         for name, fa in a.items():
             fb = b.get(name)
             if fb is None:
@@ -543,6 +545,37 @@ def check_cross_subjects(ctx: Context) -> Iterator[Finding]:
                 unit=fa.unit, section=f"{na}与{nb}",
                 severity=severity_for(v, "error"),
             )
+
+
+def _swapped_names(a: dict[str, Fact], b: dict[str, Fact], tables: dict[str, Table]
+                   ) -> Iterator[Finding]:
+    """A 类 of the 收支总表 that the spending table does not have, printed with the very amount
+    of a 类 of the spending table that the 收支总表 does not have: one class under two names."""
+    from pipeline.vocabulary import class_name
+
+    def proper(n: str) -> bool:  # a class's name, not cells run together (2150299-其他…50499-…)
+        return not re.search(r"\d", n) and len(n) <= 20
+
+    named_a = {class_name(n) for n in a}
+    named_b = {class_name(n) for n in b}
+    only_b = {n: f for n, f in b.items() if class_name(n) not in named_a and proper(n)}
+    for name, fa in a.items():
+        if class_name(name) in named_b or not proper(name) or fa.blank or fa.value <= 0:
+            continue
+        same = [(n, fb) for n, fb in only_b.items() if fa.unit == fb.unit
+                and abs(fa.value - fb.value) <= fa.half_unit + fb.half_unit + 1e-9]
+        if len(same) != 1:
+            continue
+        other, fb = same[0]
+        ta, tb = tables[fa.table], tables[fb.table]
+        na, nb = ta.code or ta.title or ta.id, tb.code or tb.title or tb.id
+        yield finding(
+            "x.subject_names",
+            f"{na}列有“{name}”{amount(_to_printed(fa, fa.value), fa.unit)}，{nb}中没有此类；{nb}中与之金额相同的是"
+            f"“{other}”，而{na}中没有“{other}”：疑为科目名称写错。",
+            [ev_fact(fa, ta), ev_fact(fb, tb)], stated=_to_printed(fa, fa.value),
+            unit=fa.unit, section=f"{na}与{nb}",
+        )
 
 
 # -- a budget's 收支总表: the two sides balance ------------------------------------------------

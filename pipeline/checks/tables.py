@@ -421,6 +421,9 @@ ORGANISATION_RE = re.compile(r"(部|局|委员会|办公室|办公厅|厅|院|�
 def check_subject_names(ctx: Context) -> Iterator[Finding]:
     """On facts: one name per (table, row) with a whole subject code (3, 5 or 7 digits; a 款 or
     项 code printed without its 类 is not a code to compare), units' own codes left out."""
+    from pipeline.checks.identities import _cross_subjects
+
+    yield from (f for f in _cross_subjects(ctx) if f.rule == "x.subject_names")
     tables = {t.id: t for t in ctx.doc.tables}
     for kinds in NAME_KINDS:
         seen: dict[str, Fact] = {}
