@@ -41,8 +41,8 @@ from pipeline.readings import (
     parallel_slips,
     rows_of,
 )
-from schemas.facts import Fact
 from schemas.document import Table
+from schemas.facts import Fact
 from schemas.findings import Finding, TableUnread
 
 GENERIC = ("金额", "预算数", "决算数", "合计")  # measures that name no part of a total
