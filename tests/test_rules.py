@@ -545,3 +545,23 @@ def test_a_class_of_the_summary_table_printed_under_another_class_name():
     for name in ("一、卫生健康支出", "一、医疗卫生与计划生育支出"):  # the class, or its old name
         d = doc(name)
         assert run_checks(d, extract(d), only={"x.subject_names"}) == [], name
+
+
+@pytest.mark.parametrize("reason, found", [
+    ("主要原因是本年度新增车辆。", True),  # a decrease explained by an increase
+    ("主要原因是本年度压减车辆运行费用。", False),
+    ("主要原因是本年度新增车辆，同时压减运行费用。", False),  # mixed: says nothing
+    ("主要原因是上年新增车辆。", False),  # last year's figure explains this year's change
+    ("主要原因是与上年持平，无增减变化。", False),
+])
+def test_a_reason_pointing_the_other_way_than_its_change(reason, found):
+    d = _budget([], ["公务用车运行维护费22.05万元，比上年减少21.15万元，下降48.96%，" + reason])
+    got = run_checks(d, extract(d), only={"nar.reason_direction"})
+    assert [f.stated for f in got] == ([21.15] if found else []), got
+
+
+def test_a_reason_given_in_the_next_sentence_and_given_twice():
+    d = _budget([], ["机关运行经费53.20万元，比上年减少2.10万元。主要原因是办公经费增加。",
+                     "公用经费中机关运行经费53.20万元，比上年减少2.10万元。主要原因是办公经费增加。"])
+    got = run_checks(d, extract(d), only={"nar.reason_direction"})
+    assert [f.stated for f in got] == [2.1], got  # the same explanation restated: once
