@@ -70,6 +70,8 @@ class LabelFile(BaseModel):
     unit_note: str = ""
     tables: list[GoldTable] | None = Field(
         default=None, description="The standard tables the report contains, counted by hand.")
+    tables_revised: str = Field(default="", description="What was corrected in `tables` after "
+                                "labelling, and why.")
     findings: list[GoldFinding]
     not_scored: list[dict] = Field(default_factory=list)
     rejected: list[dict] = Field(
