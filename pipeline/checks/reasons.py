@@ -17,16 +17,23 @@ from schemas.findings import Evidence, Finding
 # year before (上年未列入预算, 2021年压缩经费) explains a change by last year's figure, whose
 # direction is the other way round
 UP_RE = re.compile(r"新增|增加|增长|提高|上涨|扩大|增设|增人|调增|追加|提标|扩面|上调")
-DOWN_RE = re.compile(r"减少|压减|下降|降低|缩减|节约|取消|核减|调减|压缩|削减|减员|下调|撤销|划出|精简")
+DOWN_RE = re.compile(r"减少|压减|下降|降低|缩减|节约|取消|核减|调减|压缩|削减|减员|下调|撤销|精简")
 NAMED_RE = re.compile(r"(?:增加|增长|减少|下降)的?(?:主要)?原因")
 PAST_RE = re.compile(r"上年|去年|上一年|上年度|持平|无增减")
+# a reason that moves money between subjects or people between units (科目取消，在委托业务费列支;
+# 新增调出和退休人员) says nothing of the direction of one item; a reason that opens a list (一是…)
+# is one of several, whose others may point the other way
+MOVED_RE = re.compile(r"调出|调入|退休|离休|纳入|列支|调整|划转|划入|划出|转入|转出|并入|口径|科目|归口|"
+                      r"上划|下划|移交|转列")
+LIST_RE = re.compile(r"^\s*(?:一是|首先|第一|[（(]?[一1][)）、.．])")
 WORDS = {"up": "增加", "down": "减少"}
 
 
 def reason_direction(text: str, year: int | None = None) -> str | None:
     """up or down when the reason's words all point one way; None when mixed or silent, or when
     it speaks of the year before (`year` the report's)."""
-    if PAST_RE.search(text) or year and re.search(rf"{year - 1}\s*年", text):
+    if PAST_RE.search(text) or MOVED_RE.search(text) or LIST_RE.search(text) \
+            or year and re.search(rf"{year - 1}\s*年", text):
         return None
     up, down = bool(UP_RE.search(text)), bool(DOWN_RE.search(text))
     return "up" if up and not down else "down" if down and not up else None
