@@ -60,17 +60,21 @@ def _in_facts(ctx: Context, value: float) -> bool:
     return any(abs(f.value - value) <= f.half_unit + 0.005 + 1e-9 for f in ctx.facts if not f.blank)
 
 
+OPENS_RE = re.compile(r"其中|包括")  # the words that open a list of a head's parts
+
+
 def _heads(sentences: list[Sentence]) -> dict[int, str]:
     """The head a figure is a part of: 专项业务经费支出 after 商品和服务支出（302）4464.76万元，其中：
     and after 对个人和家庭的补助（303）…，其中： are two parts of two heads, not one item twice. A
-    figure after a 其中 of its paragraph maps to the paragraph's first figure (by claim id)."""
+    figure after a 其中 or 包括 of its paragraph maps to the paragraph's first figure (by claim id)."""
     out: dict[int, str] = {}
     head: Claim | None = None
     opened, last = False, None
     for s in sentences:
         if s.paragraph != last:
             head, opened, last = None, False, s.paragraph
-        at = s.text.find("其中")
+        m = OPENS_RE.search(s.text)
+        at = m.start() if m else -1
         for c in s.claims:
             if head is None and _money(c):
                 head = c
@@ -116,7 +120,10 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             verdict = compare(wan(c), c.decimals, common, 0.005)
             if verdict.ok:
                 continue
-            other = next(s2 for c2, s2 in items if round(wan(c2), 6) == common)
+            other = next((s2 for c2, s2 in items if round(wan(c2), 6) == common and s2 is not s),
+                         None)
+            if other is None:
+                continue  # one list naming two items alike (…保护资金91万元、…保护资金12.5万元)
             yield finding(
                 "nar.restated",
                 f"“{key}”在此处为{c.text}，在别处为{amount(common)}，同一事项金额前后不一致。",
@@ -143,11 +150,36 @@ def check_two_changes(ctx: Context) -> Iterator[Finding]:
             by_value[round(wan(cur), 6)].append((s, cur, ch))
     # every change the narrative states, signed: what a part of a total changed by
     stated = [_signed(ch) for _, ch, _, _ in _growth_pairs(ctx)]
+    names = {f.subject for f in ctx.facts if f.subject}
     for group in by_value.values():
         # the same total of 收支 and of 一般公共预算 given two changes is reported: when every
         # 元 of the total is 一般公共预算 this year, a reader cannot tell the two apart
         for items in _same_scope(group, lambda x: x[1].subject, funds=False):
-            yield from _two_changes(items, stated)
+            for same in _same_subject(items, names):
+                yield from _two_changes(same, stated)
+
+
+def _same_subject(items: list[tuple[Sentence, Claim, Claim]], names: set[str]
+                  ) -> list[list[tuple[Sentence, Claim, Claim]]]:
+    """Items whose wording names two different table subjects (培训支出（2050803） and 培训费,
+    a 功能 item and an economic item that happen to have one amount) are two things; wording
+    that names none goes with each."""
+    def subject(wording: str) -> str | None:  # the longest table subject the wording ends with
+        text = re.sub(r"[（(]\d{3,7}[)）]\s*$", "", norm(wording))  # 培训支出（2050803）
+        for t in (text, re.sub(r"(?:预算|支出|安排)+$", "", text)):  # 培训费预算支出
+            best = max((n for n in names if len(n) >= 3 and t.endswith(n)), key=len, default=None)
+            if best:
+                return best
+        return None
+
+    named: dict[str, list] = defaultdict(list)
+    loose: list[tuple[Sentence, Claim, Claim]] = []
+    for it in items:
+        name = subject(it[1].subject)
+        (named[name] if name else loose).append(it)
+    if len(named) < 2:
+        return [items]
+    return [group + loose for group in named.values()]
 
 
 def _signed(change: Claim) -> float:
