@@ -112,10 +112,20 @@ def check_parts_sum(ctx: Context) -> Iterator[Finding]:
     by_section: dict[str, list[Sentence]] = defaultdict(list)
     for s in narrative(ctx):
         by_section[s.section].append(s)
+    found: dict[tuple[float | None, float | None], Finding] = {}
     for sents in by_section.values():
         text, claims = _section_stream(sents)
         for m in re.finditer(r"其中[:：]?", text):
-            yield from _breakdown(text, claims, m.start(), m.end())
+            for f in _breakdown(text, claims, m.start(), m.end()):
+                first = found.setdefault((f.stated, f.expected), f)
+                if first is not f:  # the same breakdown printed again (收支, 财政拨款, 一般公共预算
+                    # sentences alike): one problem, its places as evidence
+                    first.evidence.append(f.evidence[0])
+    for f in found.values():
+        prints = sum(e.source == "narrative" for e in f.evidence)
+        if prints > 1:
+            f.message += f"（同一分项共{prints}处）"
+        yield f
 
 
 def _is_item(text: str, offset: int) -> bool:
