@@ -99,9 +99,9 @@ SPLIT_NUMBER_RE = re.compile(r"(?<![\d.,，、])(\d{1,2}) +(\d{1,2})(,\d{3}(?:,\
 def join_split_numbers(text: str) -> str:
     """A figure the text layer printed in two pieces (“1 3,873.36万元” for 13,873.36万元): its
     thousands grouping says the pieces are one number when their first group joined has at most
-    three digits."""
+    three digits. The full-width per cent sign (增长100％) is the per cent sign."""
     def join(m: re.Match[str]) -> str:
         head = m.group(1) + m.group(2)
         return head + m.group(3) if len(head) <= 3 else m.group(0)
 
-    return SPLIT_NUMBER_RE.sub(join, text)
+    return SPLIT_NUMBER_RE.sub(join, text.replace("％", "%"))

@@ -93,6 +93,8 @@ def check_growth(ctx: Context) -> Iterator[Finding]:
             continue
         if growth.direction and ch.direction and growth.direction != ch.direction:
             continue  # reported by nar.direction
+        if cands[0] in s.claims and _growth_interval(cands[0], ch) is None:
+            continue  # 5万元，比上年增加5万元，增长100%: a zero base (nar.zero_base), no other base
         resolved = _resolve(ch, growth, cands)
         if resolved is None or resolved[1].ok:
             continue
