@@ -16,6 +16,8 @@ from schemas.findings import Evidence, Finding
 YEAR_RE = re.compile(r"(20\d{2})\s*年")
 # the report's own year named as such: "2018年部门预算", "2019年度部门汇总预算编制范围"
 OWN_YEAR_RE = re.compile(r"(20\d{2})\s*年度?\s*(?:部门|单位)(?:汇总)?(?:预算|决算)")
+# the verbs that plan a later year's budget as this year's work
+PLANNING_RE = re.compile(r"(?:完成|编制|编报|布置|做好|启动|开展|组织|部署|准备|谋划)[^，。；]{0,8}$")
 COMPARING_RE = re.compile(r"比|较|相比|上年|同比|执行数|决算数|增加|减少|增长|下降|持平|结转")
 
 
@@ -44,8 +46,9 @@ def check_year(ctx: Context) -> Iterator[Finding]:
         if COMPARING_RE.search(text):
             continue
         for m in pattern.finditer(text):
-            if int(m.group(1)) == year:
-                continue
+            if int(m.group(1)) == year or int(m.group(1)) > year and PLANNING_RE.search(
+                    text[:m.start()]):
+                continue  # 完成2027年部门综合预算编报: next year's budget, prepared this year
             yield finding(
                 "doc.year",
                 f"报告为{year}年度，{said}“{m.group(0) if pattern is OWN_YEAR_RE else text}”。",
