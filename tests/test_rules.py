@@ -565,3 +565,55 @@ def test_a_reason_given_in_the_next_sentence_and_given_twice():
                      "公用经费中机关运行经费53.20万元，比上年减少2.10万元。主要原因是办公经费增加。"])
     got = run_checks(d, extract(d), only={"nar.reason_direction"})
     assert [f.stated for f in got] == [2.1], got  # the same explanation restated: once
+
+
+def test_one_list_naming_two_items_alike_is_no_restatement():
+    d = _budget([], ["上级下达资金预算103.00万元，主要包括保护资金91.00万元、保护资金12.00万元。"])
+    assert run_checks(d, extract(d), only={"nar.restated"}) == []
+
+
+def test_a_project_named_under_two_heads_is_two_items():
+    d = _budget([], [
+        "2.综合事务1,000.00万元，主要包括：市场监督管理综合事务工作519.23万元，用于质量监督。",
+        "3.市场监督管理事务1,028.40万元，主要包括：市场监督管理综合事务工作855.71万元，用于物业租金。"])
+    assert run_checks(d, extract(d), only={"nar.restated"}) == []
+
+
+def test_two_subjects_of_one_amount_have_their_own_changes():
+    econ = _budget_table([["科目编码", "科目名称", "合计"], ["2050803", "培训支出", "66.53"],
+                          ["30216", "培训费", "66.53"]], ["一般公共预算支出表", "单位：万元"], 1)
+    d = _budget([econ], [
+        "13.培训支出（2050803）66.53万元，较上年减少67.92万元，下降50.52%。",
+        "本部门当年一般公共预算培训费预算支出66.53万元，较上年减少68.92万元，下降50.88%。"])
+    assert run_checks(d, extract(d), only={"nar.two_changes"}) == []
+
+
+def test_a_breakdown_printed_three_times_is_one_finding():
+    d = _budget([], [f"2022年本部门{w}较上年增加6915.49万元，其中基本支出减少了8627.56万元，"
+                     "项目支出增加15496.49万元。" for w in ("预算支出", "财政拨款支出", "一般公共预算拨款支出")])
+    found = run_checks(d, extract(d), only={"nar.parts_sum"})
+    assert [(f.stated, len(f.evidence)) for f in found] == [(6915.49, 3)], found
+    assert "共3处" in found[0].message
+
+
+def test_a_full_width_per_cent_sign_and_a_zero_base():
+    d = _budget([], ["1.因公出国（境）费5万元，比上年增加5万元，增长100％，主要原因是开展招才引智工作。"])
+    assert [f.stated for f in run_checks(d, extract(d), only={"nar.zero_base"})] == [100.0]
+    assert run_checks(d, extract(d), only={"nar.growth"}) == []  # no other base is looked for
+
+
+def test_next_years_budget_prepared_this_year_is_no_wrong_year():
+    d = _budget([], ["完成2027年部门综合预算及中期财政规划布置相关工作。"])
+    assert run_checks(d, extract(d), only={"doc.year"}) == []
+    d = _budget([], ["本表为2025年部门预算。"])
+    assert [f.stated for f in run_checks(d, extract(d), only={"doc.year"})] == [2025.0]
+
+
+@pytest.mark.parametrize("reason", [
+    "一是受人员新增、职级调整等因素影响，人员经费略有增加。",  # one of a list
+    "人员变动，新增调出和退休人员。",  # people moved
+    "福利费科目取消，将原列福利费相关业务在委托业务费等科目列支。",  # money moved
+])
+def test_a_reason_that_is_one_of_a_list_or_moves_money_says_no_direction(reason):
+    d = _budget([], ["人员经费1,000.00万元，较上年减少1,560.77万元，主要原因是：" + reason])
+    assert run_checks(d, extract(d), only={"nar.reason_direction"}) == []
