@@ -105,6 +105,20 @@ class PerfProject(_Model):
     score_sentence: Sentence | None = None
 
 
+class PerfTarget(_Model):
+    """A project's budget beside its 绩效目标 text: a 绩效目标表 (项目名称, 年度预算资金总额,
+    总体目标…), or a row of a project table that prints the project's amount and its target."""
+
+    name: str
+    table: str = Field(description="Id of the source table.")
+    page: int
+    bbox: BBox = Field(description="Where the budget amount is printed.")
+    budget: float = Field(description="The project's budget in 万元.")
+    budget_text: str = Field(description="The budget as printed.")
+    half_unit: float = Field(description="Half a unit of the budget's last printed digit, in 万元.")
+    texts: list[Sentence] = Field(default_factory=list, description="The target text's sentences.")
+
+
 class PerfSummary(_Model):
     """The department's 绩效 summary in 情况说明: project count, money, grade counts."""
 
@@ -137,5 +151,6 @@ class LLMOutput(_Model):
 class Claims(_Model):
     sentences: list[Sentence] = Field(default_factory=list)
     projects: list[PerfProject] = Field(default_factory=list)
+    targets: list[PerfTarget] = Field(default_factory=list)
     summary: PerfSummary | None = None
     llm: LLMOutput | None = Field(default=None, description="What the LLM added, if it ran.")

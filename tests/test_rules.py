@@ -617,3 +617,23 @@ def test_next_years_budget_prepared_this_year_is_no_wrong_year():
 def test_a_reason_that_is_one_of_a_list_or_moves_money_says_no_direction(reason):
     d = _budget([], ["人员经费1,000.00万元，较上年减少1,560.77万元，主要原因是：" + reason])
     assert run_checks(d, extract(d), only={"nar.reason_direction"}) == []
+
+
+def test_a_target_that_plans_more_money_than_its_project_is_budgeted():
+    def doc(form_text: str, row_text: str):
+        form = _budget_table([["项目名称", "社保基金管理工作经费"], ["年度预算资金总额：", "463.00"],
+                              ["其中：财政拨款", "458.00"], ["总体目标", form_text]],
+                             ["政策和项目预算绩效目标表", "单位：万元"], 1)
+        row = _budget_table([["项目名称", "合计", "绩效目标"], ["检验检测能力提升经费", "766.36", row_text]],
+                            ["部门预算项目支出及其他支出预算表", "单位：万元"], 2)
+        return _budget([form, row])
+
+    # more than either project's budget
+    d = doc("保障社保基金安全运行，计划使用财政预算资金498万元，完成机房维修维护。",
+            "计划于2026年使用816.36万元采购一批常规检验仪器设备，确保检验业务正常开展。")
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert sorted((f.stated, f.expected) for f in found) == [(498.0, 463.0), (816.36, 766.36)]
+    # a part of the budget planned for one purpose; a multi-year plan is not the year's
+    d = doc("保障社保基金安全运行，计划使用财政预算资金100万元用于机房维修维护。",
+            "计划于2024年至2026年，使用2738万元购置一台透射电子显微镜，满足检测需求。")
+    assert run_checks(d, extract(d), only={"nar.table_figure"}) == []

@@ -24,6 +24,7 @@ from pipeline.checks.base import (
     rule,
     severity_for,
     shared,
+    table_name,
 )
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import TOTAL_LEAVES, first_columns, header_leaf, is_total
@@ -31,7 +32,7 @@ from pipeline.numbers import CN, parse_number
 from pipeline.vocabulary import claim_concept, clean, concept, of_source
 from schemas.claims import Claim, Sentence
 from schemas.facts import Fact
-from schemas.findings import Finding
+from schemas.findings import Evidence, Finding
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,52 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
         seen.add(key(f))
         said.add(claim(f))
         yield f
-    for f in [*subject_figures(ctx), *column_figures(ctx), *concept_figures(ctx)]:
+    for f in [*subject_figures(ctx), *column_figures(ctx), *concept_figures(ctx),
+              *target_figures(ctx)]:
         if key(f) not in seen and claim(f) not in said:
             seen.add(key(f))
             said.add(claim(f))
             yield f
+
+
+# the money a 绩效目标 plans for the budget year: 计划于2026年使用816.36万元, 计划使用财政预算资金498万元
+# (one year, one clause: 计划于2024年至2026年，使用2738万元 is the whole multi-year plan)
+PLANNED_RE = re.compile(r"(?:计划|拟|将|预计)(?:于?20\d\d年度?)?(?:使用|投入|安排)[^，,。；;至]{0,10}$")
+
+
+def target_figures(ctx: Context) -> Iterator[Finding]:
+    """A project's 绩效目标 that plans more money for the year than the project is budgeted in its
+    own table (a part may be planned for one purpose; more than the whole cannot)."""
+    from pipeline.checks.narrative import MONEY, wan, wan_tol
+
+    found: dict[tuple[float, float], Finding] = {}
+    for t in ctx.claims.targets:
+        for s in t.texts:
+            for c in s.claims:
+                if c.kind != "amount" or c.unit not in MONEY or not PLANNED_RE.search(
+                        s.text[:c.start]):
+                    continue
+                value = wan(c)
+                if t.budget <= 0 or value <= t.budget + t.half_unit + wan_tol(c) + 1e-9:
+                    continue
+                table = next(x for x in ctx.doc.tables if x.id == t.table)
+                where = table_name(table) or table.title
+                cell = Evidence(page=t.page, source="table", text=t.budget_text, table=where,
+                                bbox=t.bbox, value=t.budget_text)
+                key = (c.value, round(t.budget, 2))
+                if key in found:  # the project's target printed again (a 重点项目 list)
+                    found[key].evidence += [ev_sentence(s, c), cell]
+                    break
+                clause = re.split(r"[，,。；;]", s.text[:c.start])[-1]
+                found[key] = finding(
+                    "nar.table_figure",
+                    f"“{t.name}”的绩效目标称“{clause}{c.text}”，而该项目预算为"
+                    f"{amount(t.budget)}（{where}）。",
+                    [ev_sentence(s, c), cell],
+                    stated=c.value, expected=round(t.budget, 2), unit=c.unit, section=t.name,
+                )
+                break
+    yield from found.values()
 
 
 def _template_figures(ctx: Context) -> Iterator[Finding]:

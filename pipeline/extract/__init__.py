@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.extract.mentions import REASON_RE, sentence_claims, split_sentences
-from pipeline.extract.perf import extract_projects, extract_summary
+from pipeline.extract.perf import extract_projects, extract_summary, extract_targets
 from pipeline.numbers import join_split_numbers
 from schemas.claims import Claims, Sentence
 from schemas.document import Document
@@ -38,4 +38,5 @@ def extract(doc: Document) -> Claims:
     """All claims of a document: narrative sentences, 绩效 projects, the 绩效 summary."""
     sentences = extract_sentences(doc)
     projects = extract_projects(doc, sentences)
-    return Claims(sentences=sentences, projects=projects, summary=extract_summary(sentences))
+    return Claims(sentences=sentences, projects=projects, targets=extract_targets(doc),
+                  summary=extract_summary(sentences))

@@ -12,7 +12,7 @@ from bisect import bisect_left
 
 from pipeline.extract.mentions import sentence_claims, split_sentences
 from pipeline.numbers import half_unit
-from schemas.claims import Indicator, PerfProject, PerfSummary, Sentence, SourceRow
+from schemas.claims import Indicator, PerfProject, PerfSummary, PerfTarget, Sentence, SourceRow
 from schemas.document import Cell, Document, Row, Table
 
 GRADE_RE = re.compile(r"^[“\"]?(优|良|中|差)[”\"]?$")
@@ -392,6 +392,68 @@ def _from_reports(doc: Document, sentences: list[Sentence]) -> list[PerfProject]
                 break
         projects.append(project)
     return projects
+
+
+BUDGET_ROW_RE = re.compile(r"^(?:年度)?(?:预算)?(?:项目)?资金总额|^年度预算(?:资金)?(?:总额)?[:：]?$")
+# a target text that plans money (计划于2026年使用816.36万元…, 计划使用财政预算资金498万元)
+PLANS_RE = re.compile(r"计划|拟|将|预计")
+
+
+def _target_text(cell: Cell, table: Table) -> list[Sentence]:
+    return [Sentence(text=text, section=table.title, part="绩效目标", page=cell.page, bbox=cell.bbox,
+                     paragraph=-1, claims=sentence_claims(text))
+            for text in split_sentences(cell.text)]
+
+
+def _target_of_form(table: Table) -> PerfTarget | None:
+    """A 绩效目标表: its 项目名称, the amount on its 资金总额 row, its long text cells."""
+    name, budget, texts = "", None, []
+    for row in table.rows:
+        cells = [c for c in row.cells if c.text]
+        if cells and cells[0].text.startswith("项目名称") and len(cells) > 1 and not name:
+            name = cells[1].text
+        amounts = _amounts(row)
+        if budget is None and cells and BUDGET_ROW_RE.search(cells[0].text) and amounts:
+            budget = amounts[0]
+        texts += [s for c in cells if len(c.text) >= 15 and PLANS_RE.search(c.text)
+                  for s in _target_text(c, table)]
+    if budget is None or not name:
+        return None
+    return _target(name, table, budget, texts)
+
+
+def _target(name: str, table: Table, cell: Cell, texts: list[Sentence]) -> PerfTarget:
+    scale = 1e-4 if _unit_of(table, "万元") == "元" else 1.0
+    return PerfTarget(name=name, table=table.id, page=cell.page, bbox=cell.bbox,
+                      budget=(cell.value or 0.0) * scale, budget_text=cell.text,
+                      half_unit=half_unit(cell.decimals or 0) * scale, texts=texts)
+
+
+def _targets_of_rows(table: Table) -> list[PerfTarget]:
+    """Rows of a project table that print a project's amount and, in a cell of their own, the
+    target text (广州 部门预算项目支出表: 项目 | 合计 … | 绩效目标)."""
+    out = []
+    for row in table.rows:
+        cells = [c for c in row.cells if c.text]
+        amounts = _amounts(row)
+        long = [c for c in cells if c.role == "text" and len(c.text) >= 20 and PLANS_RE.search(c.text)
+                and "万元" in c.text]
+        if not amounts or not long or cells[0].role not in ("text", "label") or cells[0] in long:
+            continue
+        out.append(_target(cells[0].text, table, amounts[0],
+                           [s for c in long for s in _target_text(c, table)]))
+    return out
+
+
+def extract_targets(doc: Document) -> list[PerfTarget]:
+    out = []
+    for t in doc.tables:
+        if t.kind == "perf_target":
+            target = _target_of_form(t)
+            out += [target] if target else []
+        elif not t.kind.startswith("perf"):
+            out += _targets_of_rows(t)
+    return out
 
 
 def extract_projects(doc: Document, sentences: list[Sentence]) -> list[PerfProject]:
