@@ -637,3 +637,16 @@ def test_a_target_that_plans_more_money_than_its_project_is_budgeted():
     d = doc("保障社保基金安全运行，计划使用财政预算资金100万元用于机房维修维护。",
             "计划于2024年至2026年，使用2738万元购置一台透射电子显微镜，满足检测需求。")
     assert run_checks(d, extract(d), only={"nar.table_figure"}) == []
+
+
+@pytest.mark.parametrize("text, found", [
+    ("通过本项目的开展，进一步完成土地储备投资。2023年度完成该地块的收储工作，并签署征地补偿协议。", True),
+    ("该地块已于2023年完成收储，本年度完成征地补偿款支付，保障项目按期推进。", False),
+    ("本年度完成该地块的收储工作，并签署征地补偿协议，保障项目按期推进实施。", False),
+])
+def test_a_project_tables_target_that_completes_in_an_earlier_year(text, found):
+    row = _budget_table([["项目名称", "合计", "绩效目标"], ["颐和旅游学校地块", "194.00", text]],
+                        ["部门预算项目支出及其他支出预算表", "单位：万元"], 1)
+    d = _budget([row])
+    got = run_checks(d, extract(d), only={"doc.year"})
+    assert [f.stated for f in got] == ([2023.0] if found else []), got

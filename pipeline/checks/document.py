@@ -92,7 +92,9 @@ def _year_figures(ctx: Context, year: int) -> Iterator[Finding]:
 
 # a 绩效目标表's plan for a year: "2025年计划投入100万元", "项目完成时间 | 2025年12月31日"
 PLAN_YEAR_RE = re.compile(r"(20\d{2})\s*年\s*(?:计划|拟|将)(?:投入|使用|安排|完成|实施)|"
-                          r"完成(?:时间|时限|日期)[^\d]{0,6}(20\d{2})\s*年")
+                          r"完成(?:时间|时限|日期)[^\d]{0,6}(20\d{2})\s*年|"
+                          # 2023年度完成…收储工作 (not 已于2023年完成, 截至2023年完成)
+                          r"(?<![于至止在])(20\d{2})\s*年度?完成(?!时间|时限|日期|情况)")
 
 
 def _target_years(ctx: Context, year: int) -> Iterator[Finding]:
@@ -100,26 +102,29 @@ def _target_years(ctx: Context, year: int) -> Iterator[Finding]:
     year before it is last year's text left standing (one finding per table)."""
     if ctx.doc.report_type == "final_accounts":
         return
-    for t in ctx.doc.tables:
-        if t.kind != "perf_target":
+    tables = {t.id: t for t in ctx.doc.tables}
+    # the targets: each row of a 绩效目标表, and the target text a project table prints per row
+    texts = [(t, re.sub(r"\s+", "", "".join(c.text for c in row.cells)), t.pages[0], row.bbox)
+             for t in ctx.doc.tables if t.kind == "perf_target" for row in t.rows]
+    texts += [(tables[p.table], s.text, s.page, s.bbox) for p in ctx.claims.targets
+              if tables[p.table].kind != "perf_target" for s in p.texts]
+    reported: set[str] = set()
+    for t, text, page, bbox in texts:
+        m = PLAN_YEAR_RE.search(text)
+        if m is None or t.id in reported:
             continue
-        for row in t.rows:
-            text = re.sub(r"\s+", "", "".join(c.text for c in row.cells))
-            m = PLAN_YEAR_RE.search(text)
-            if m is None:
-                continue
-            said = int(m.group(1) or m.group(2))
-            if said >= year or COMPARING_RE.search(text[:m.start()]):
-                continue
-            yield finding(
-                "doc.year",
-                f"报告为{year}年度预算，{table_name(t) or t.title}的绩效目标却写作“{m.group(0)}”"
-                f"（{said}年早于预算年度）。",
-                [Evidence(page=t.pages[0], source="table", text=text[:200], table=t.code or t.title,
-                          bbox=row.bbox, value=f"{said}年")],
-                stated=float(said), expected=float(year), section=t.code or t.title,
-            )
-            break
+        said = int(next(g for g in m.groups() if g))
+        if said >= year or COMPARING_RE.search(text[:m.start()]):
+            continue
+        reported.add(t.id)
+        yield finding(
+            "doc.year",
+            f"报告为{year}年度预算，{table_name(t) or t.title}的绩效目标却写作“{m.group(0)}”"
+            f"（{said}年早于预算年度）。",
+            [Evidence(page=page, source="table", text=text[:200], table=t.code or t.title,
+                      bbox=bbox, value=f"{said}年")],
+            stated=float(said), expected=float(year), section=t.code or t.title,
+        )
 
 
 BALANCE_DATE_RE = re.compile(r"截[至止][^。，；]{0,6}?(20\d{2})\s*年\s*(\d{1,2})\s*月")

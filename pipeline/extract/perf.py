@@ -415,7 +415,7 @@ def _target_of_form(table: Table) -> PerfTarget | None:
         amounts = _amounts(row)
         if budget is None and cells and BUDGET_ROW_RE.search(cells[0].text) and amounts:
             budget = amounts[0]
-        texts += [s for c in cells if len(c.text) >= 15 and PLANS_RE.search(c.text)
+        texts += [s for c in cells if len(c.text) >= 15 and c.role == "text"
                   for s in _target_text(c, table)]
     if budget is None or not name:
         return None
@@ -433,11 +433,13 @@ def _targets_of_rows(table: Table) -> list[PerfTarget]:
     """Rows of a project table that print a project's amount and, in a cell of their own, the
     target text (广州 部门预算项目支出表: 项目 | 合计 … | 绩效目标)."""
     out = []
+    targets = {j for j, h in enumerate(table.columns) if "目标" in h}  # 绩效目标, 年度目标
     for row in table.rows:
         cells = [c for c in row.cells if c.text]
         amounts = _amounts(row)
-        long = [c for c in cells if c.role == "text" and len(c.text) >= 20 and PLANS_RE.search(c.text)
-                and "万元" in c.text]
+        long = [c for j, c in enumerate(row.cells) if c.text and c.role == "text"
+                and len(c.text) >= 20 and (j in targets or PLANS_RE.search(c.text)
+                                           and "万元" in c.text)]
         if not amounts or not long or cells[0].role not in ("text", "label") or cells[0] in long:
             continue
         out.append(_target(cells[0].text, table, amounts[0],
