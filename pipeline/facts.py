@@ -53,6 +53,9 @@ TOTAL_MEASURES = ("合计", "金额", "预算数", "决算数")
 CHANGE_HEAD_RE = re.compile(r"^(?:增减|变化|变动|增长|比上年|较上年)")
 NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
 LEADING_CODE_RE = re.compile(r"^[\[［【]\s*(\d{3,7})\s*[\]］】](.+)$")
+# 30101-基本工资 (北京 报表); after the wrapped end of the row above's name when the ruling put it
+# in this row's cell (缴费支出2080506-机关事业单位职业年金)
+CODE_NAME_RE = re.compile(r"^[^\d]{0,12}?(\d{3,7})[-－—–](\D.*)$")
 LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")
 
 
@@ -138,16 +141,26 @@ class _RowReader:
         self.current = None
 
     def code(self, cell: Cell) -> None:
+        self._code(re.sub(r"\s+", "", cell.text))
+
+    def _code(self, code: str) -> None:
         cur = self.current
         if cur is not None and cur.cells:
             self.close()
             cur = None
         if cur is None:
-            self.current = _Group(code=re.sub(r"\s+", "", cell.text), label="", cells=[])
+            self.current = _Group(code=code, label="", cells=[])
         elif cur.label:
             cur.second = True  # 30101 基本工资 | 50101 工资奖金津补贴: the first pair names the row
 
     def label(self, cell: Cell) -> None:
+        m = CODE_NAME_RE.match(re.sub(r"\s+", "", cell.text))
+        if m:  # 2010301-行政运行 | 50101-工资奖金津补贴 | 30101-基本工资: a code and its name
+            self._code(m.group(1))
+            cur = self.current
+            if cur is not None and not cur.cells and not cur.second:
+                cur.label += m.group(2)
+            return
         cur = self.current
         if cur is not None and not cur.cells:
             if not cur.second:
