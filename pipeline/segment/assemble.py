@@ -66,6 +66,13 @@ def _is_caption_line(text: str) -> bool:
     return bool(TITLE_HINT_RE.search(t)) and "。" not in t and len(t) <= 45
 
 
+def _stray(text: str) -> bool:
+    """A fragment of a cell: a few characters, no figure, no heading, no caption."""
+    t = re.sub(r"\s+", "", text)
+    return 0 < len(t) <= 4 and not re.search(r"\d", t) and not _is_caption_line(t) \
+        and _heading_level(t) is None
+
+
 def _heading_level(text: str) -> int | None:
     if len(text) > MAX_HEADING or re.search(r"[。；;]|[：:]$", text):
         return None
@@ -254,6 +261,12 @@ class _Assembler:
                     self.toc.append(TocEntry(title=clean_text(title), page_ref=ref, page=grid.page))
             return
         prev = self.raw_tables[-1] if self.raw_tables else None
+        if prev is not None and first_on_page and prev.grids[-1].page == grid.page - 1 \
+                and self.pending and all(_stray(_line_text(ln)) for _, ln in self.pending):
+            # a word of a wrapped cell printed outside the ruling at the page break (支出 of
+            # “2110199-其他环境保护管理事务支出”): not text between two tables
+            self.pending = []
+            self.last_was_grid = True
         if (
             prev is not None
             and self.last_was_grid
