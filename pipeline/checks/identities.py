@@ -384,6 +384,20 @@ def _culprits(hier: list[_Sum], rows: list[_Sum]) -> tuple[list[_Sum], list[_Sum
             [r for i, r in enumerate(rows) if i not in used_r], cells)
 
 
+def _rows_missing(failing: list[_Sum], facts: list[Fact]) -> bool:
+    """Sums that fail only on one row, a 合计 row whose total another table prints too: the rows
+    are incomplete (a subject left out), not the table misread. (Its rows must add across, which
+    the caller has confirmed.)"""
+    row = {(s.total.table, s.total.row) for s in failing}
+    if len(row) != 1 or any(s.total.code for s in failing):
+        return False
+    table = failing[0].total.table
+    first = min(failing, key=lambda s: s.total.column)  # the row's 合计 column
+    return first.total.value > 0 and any(
+        abs(o.value - first.total.value) <= o.half_unit + first.total.half_unit + 1e-9
+        for o in facts if o.table != table and not o.blank and o.period == "current")
+
+
 def table_checks(ctx: Context) -> list[TableCheck]:
     """Every table's identities, once per document. A table whose failures are not local (more
     than BUDGET independent slips) is read but not understood: recorded in coverage, no finding."""
@@ -400,9 +414,8 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
         sums = hierarchy_sums(facts)
         h = gate(sums)
         hier = _gated(sums)
-        if h.failing and not h.confirmed and h.live >= 3:
-            reasons.append(f"科目层级（类=Σ款、款=Σ项）{h.reason}")
         printed_rows = max((len(r) for r in rows_of(facts).values()), default=0)
+        confirmed = False
         if printed_rows >= MIN_ROWS:
             rows, confirmed, slips = model_sums(facts)
             header = gate([s for v in _best_reading(row_sums(facts)) for s in v])
@@ -411,8 +424,17 @@ def _table_checks(ctx: Context) -> Iterator[TableCheck]:
                                "其他列的组合也不成立")
         else:
             rows, slips = [s for v in _best_reading(row_sums(facts)) for s in _gated(v)], []
-        # one wrong cell fails its row and its parents alike; a wrong column is one slip
-        independent = _clusters(hier + rows) + len(slips)
+        # (an unrecognised table may be the last pages of a table its 合计 row closes)
+        lost = bool(h.failing) and not h.confirmed and confirmed and not rows \
+            and tables[tid].kind != "unknown" and _rows_missing(h.failing, ctx.facts)
+        if lost:  # every row adds across, the 合计 row is the other tables': rows left out
+            hier = [replace(sm, note="（本表各行均自身平衡，合计与其他表一致：所列各行不全，疑有科目行遗漏）")
+                    for sm in h.failing]
+        elif h.failing and not h.confirmed and h.live >= 3:
+            reasons.append(f"科目层级（类=Σ款、款=Σ项）{h.reason}")
+        # one wrong cell fails its row and its parents alike; a wrong column is one slip; rows
+        # left out fail the 合计 row in every column they have figures in: one problem
+        independent = (1 if lost else _clusters(hier + rows)) + len(slips)
         if independent > BUDGET:
             reasons.append(f"有{independent}处互不相关的不平衡，多半是表格读错而非报告有误")
         if reasons:
