@@ -650,3 +650,30 @@ def test_a_project_tables_target_that_completes_in_an_earlier_year(text, found):
     d = _budget([row])
     got = run_checks(d, extract(d), only={"doc.year"})
     assert [f.stated for f in got] == ([2023.0] if found else []), got
+
+
+def test_rows_left_out_of_a_table_whose_total_the_other_tables_confirm():
+    def doc(total: str):
+        basic = _budget_table([["政府支出经济分类科目", "部门支出经济分类科目", "合计", "人员经费", "公用经费"],
+                               ["50101-工资奖金津补贴", "30101-基本工资", "60.00", "60.00", ""],
+                               ["缴费支出50102-社会保障缴费", "30108-机关事业单位基本养老保险缴费", "20.00",
+                                "20.00", ""],
+                               ["50201-办公经费", "30201-办公费", "10.00", "", "10.00"],
+                               ["", "合计", total, f"{float(total) - 10:.2f}", "10.00"]],
+                              ["预算06表一般公共预算基本支出表", "金额单位：万元"], 1)
+        summary = _budget_table([["收入", "", "支出", ""], ["项目", "预算数", "项目", "预算数"],
+                                 ["一、一般公共预算拨款收入", "120.00", "一、一般公共服务支出", "120.00"],
+                                 ["收入合计", "120.00", "支出合计", "120.00"]],
+                                ["预算01表收支总表", "金额单位：万元"], 2)
+        return _budget([basic, summary])
+
+    # every row adds across and the 合计 is the 收支总表's: rows were left out (a wrapped name's
+    # end printed before a code, 缴费支出50102-…, is no reason to lose that row)
+    d = doc("120.00")
+    found = run_checks(d, extract(d), only={"tbl.hierarchy"})
+    assert [(f.stated, f.expected) for f in found] == [(120.0, 90.0)], found
+    assert "各行不全" in found[0].message
+    d = doc("95.00")  # a total no other table confirms: the reading is doubted, nothing reported
+    assert run_checks(d, extract(d), only={"tbl.hierarchy"}) == []
+    d = doc("90.00")
+    assert run_checks(d, extract(d), only={"tbl.hierarchy"}) == []

@@ -182,3 +182,36 @@ def test_a_line_short_of_the_edge_runs_on_where_paragraphs_are_indented(tmp_path
     assert "比上年预计减少32万元，下降(增长)4.70%。主要原因是" in text, text
     assert [s.title for s in sections if s.title.startswith(("四", "五"))] == [
         "四、委托业务费情况", "五、政府采购情况"]
+
+
+def test_a_word_of_a_wrapped_cell_at_the_page_break_does_not_cut_the_table(tmp_path):
+    """A cell's last word printed below the ruling at the foot of a page (支出 of a wrapped
+    name) is no text between two tables: the next page's grid, header repeated, continues it."""
+    import pymupdf
+
+    from pipeline.segment import segment
+
+    header = ["科目编码", "科目名称", "合计", "基本支出", "项目支出"]
+    pages = [[header, ["2010301", "行政运行", "60.00", "60.00", ""],
+              ["2010302", "一般行政管理事务", "30.00", "", "30.00"]],
+             [header, ["2080501", "行政单位离退休", "10.00", "10.00", ""],
+              ["", "合计", "100.00", "70.00", "30.00"]]]
+    pdf = pymupdf.open()
+    for k, rows in enumerate(pages):
+        page = pdf.new_page(width=595, height=842)
+        if k == 0:
+            page.insert_text((60, 40), "预算05表一般公共预算支出表", fontname="china-s", fontsize=14)
+            page.insert_text((60, 60), "金额单位：万元", fontname="china-s", fontsize=9)
+        for r, cells in enumerate(rows):
+            y = 80.0 + 24 * r
+            for c, text in enumerate(cells):
+                page.draw_rect(pymupdf.Rect(40 + 100 * c, y, 140 + 100 * c, y + 24),
+                               color=(0, 0, 0), width=0.6)
+                if text:
+                    page.insert_text((43 + 100 * c, y + 15), text, fontname="china-s", fontsize=9)
+        if k == 0:  # the wrapped end of a name, below the ruling
+            page.insert_text((143, 80 + 24 * len(rows) + 14), "支出", fontname="china-s", fontsize=9)
+    path = tmp_path / "two_pages.pdf"
+    pdf.save(path)
+    tables = [t for t in segment(path).tables if t.kind != "unknown"]
+    assert [(t.kind, t.pages) for t in tables] == [("bu05", [1, 2])], tables
