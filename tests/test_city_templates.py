@@ -18,11 +18,20 @@ def results():
     return {p.stem: check_file(p).result for p in sorted(CITIES.glob("*.pdf"))}
 
 
+# beijing-010 (北京市公安局): its 预算03表 and 预算05表 print fewer rows than their 合计 holds (the
+# 74 coded rows of 05表, each adding across, sum to 794,205.79 against a 合计 of 857,935.78, which
+# is 预算04表's 本年支出合计): found by the tool, confirmed by counting the printed rows
+ROWS_LEFT_OUT = {"beijing-010": {"预算03表支出总表", "预算05表一般公共预算支出表"}}
+
+
 def test_no_error_on_reports_whose_tables_add_up(results):
-    """Six templates, every table read by hand (tests/corpus_rows) adds up: no table identity fires."""
+    """Six templates, every table read by hand (tests/corpus_rows): no table identity fires but
+    where the report's own rows do not add up to its 合计."""
     for name, r in results.items():
-        bad = [f.message for f in r.findings if f.severity == "error" and f.rule.startswith("tbl.")]
-        assert bad == [], (name, bad)
+        bad = [f for f in r.findings if f.severity == "error" and f.rule.startswith("tbl.")]
+        assert {f.section for f in bad} == ROWS_LEFT_OUT.get(name, set()), (
+            name, [f.message for f in bad])
+        assert all("各行不全" in f.message for f in bad), [f.message for f in bad]
 
 
 def test_every_city_report_has_its_tables_recognised(results):
