@@ -254,18 +254,8 @@ def test_table_unit_slip_between_tables():
 
 
 def test_budget_fund_table_empty_while_the_totals_state_the_fund():
-    from pipeline.checks import run_checks
-    from pipeline.segment.grid import Grid, GridCell
-    from pipeline.segment.tables import RawTable, build_table
-
     def table(rows, caption, i):
-        cells = [[GridCell(t, (50.0 * k, 20.0 * r, 50.0 * k + 50, 20.0 * r + 20))
-                  for k, t in enumerate(row)] for r, row in enumerate(rows)]
-        xs = [50.0 * k for k in range(len(rows[0]) + 1)]
-        ys = [20.0 * r for r in range(len(rows) + 1)]
-        grid = Grid(page=i, bbox=(0, 0, xs[-1], ys[-1]), xs=xs, ys=ys, rows=cells,
-                    row_boxes=[(0, y, xs[-1], y + 20) for y in ys[:-1]])
-        return build_table(RawTable(grids=[grid], caption=[caption, "单位：万元"]), i)
+        return _budget_table(rows, [caption, "单位：万元"], i)
 
     def doc(fund: str):
         from schemas.document import Document
