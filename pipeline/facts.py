@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.numbers import half_unit, norm
 from schemas.document import Cell, Document, Row, Table
@@ -59,8 +60,10 @@ CODE_NAME_RE = re.compile(r"^[^\d]{0,12}?(\d{3,7})[-－—–](\D.*)$")
 LEVEL_RE = re.compile(r"[（(](类|款|项)[)）]$")
 
 
+@lru_cache(maxsize=4096)
 def canonical_measure(header: str) -> tuple[str, bool]:
-    """The canonical measure of a printed header path, and whether it is a 其中 column."""
+    """The canonical measure of a printed header path, and whether it is a 其中 column (a pure
+    function of the header: tables repeat their headers on every row, so it is cached)."""
     parts = [p for p in header.split("/") if p]
     leaf = re.sub(r"\s+", "", parts[-1]) if parts else ""
     if leaf.startswith("其中"):

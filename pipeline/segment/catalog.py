@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ TITLE_WORDING = ((re.compile(r"总体情况表"), "总表"), (re.compile(r"情�
                  (re.compile(r"[（(]不含上年结转[)）]"), ""))
 
 
+@lru_cache(maxsize=4096)
 def kind_from_title(title: str) -> str | None:
     t = re.sub(r"\s+", "", title)
     if t.startswith("目录") or len(re.findall(r"表(?![（(]|$)", t)) >= 3:
