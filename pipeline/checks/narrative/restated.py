@@ -53,6 +53,7 @@ def _same_scope(items: list, text_of, funds: bool = True) -> list[list]:
     return list(groups.values())
 
 
+ITEM_MARK_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[)）]|\d+[.、．])")
 COMPARING_RE = re.compile(r"上年|小于|大于|高于|低于|增加|减少|增长|下降|比")
 
 
@@ -99,7 +100,10 @@ def check_restated(ctx: Context) -> Iterator[Finding]:
             key = _key(c.subject)
             if len(re.findall(r"[\u4e00-\u9fff]", key)) < 8 or COMPARING_RE.search(key):
                 continue
-            groups[(c.kind, key, c.direction, heads.get(id(c), ""))].append((c, s))
+            # a numbered item of a section ((三)对个人和家庭补助支出 under each unit's heading) is
+            # that section's: parallel sections itemise different things alike
+            where = s.section if ITEM_MARK_RE.match(norm(c.subject)) else ""
+            groups[(c.kind, key, c.direction, heads.get(id(c), "") + where)].append((c, s))
     subjects = {f.subject for f in ctx.facts}
     # a table subject (社会保障和就业支出) has one figure per fund, so its passages are told apart
     # by the funds their heading names; a project named in two places is one thing
