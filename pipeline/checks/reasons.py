@@ -23,8 +23,10 @@ PAST_RE = re.compile(r"上年|去年|上一年|上年度|持平|无增减")
 # a reason that moves money between subjects or people between units (科目取消，在委托业务费列支;
 # 新增调出和退休人员) says nothing of the direction of one item; a reason that opens a list (一是…)
 # is one of several, whose others may point the other way
-MOVED_RE = re.compile(r"调出|调入|退休|离休|纳入|列支|调整|划转|划入|划出|转入|转出|并入|口径|科目|归口|"
+MOVED_RE = re.compile(r"调出|调入|退休|离休|纳入|列支|调整|划转|划入|划出|转入|转出|并入|口径|归口|"
                       r"上划|下划|移交|转列")
+# a negation beside an increase (无购车需求…增加运行费) is a reason of both directions
+NEGATION_RE = re.compile(r"无|未|不再|没有")
 LIST_RE = re.compile(r"^\s*(?:一是|首先|第一|[（(]?[一1][)）、.．])")
 WORDS = {"up": "增加", "down": "减少"}
 
@@ -35,7 +37,8 @@ def reason_direction(text: str, year: int | None = None) -> str | None:
     if PAST_RE.search(text) or MOVED_RE.search(text) or LIST_RE.search(text) \
             or year and re.search(rf"{year - 1}\s*年", text):
         return None
-    up, down = bool(UP_RE.search(text)), bool(DOWN_RE.search(text))
+    up = bool(UP_RE.search(text))
+    down = bool(DOWN_RE.search(text) or up and NEGATION_RE.search(text))
     return "up" if up and not down else "down" if down and not up else None
 
 
