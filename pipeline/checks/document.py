@@ -42,6 +42,7 @@ def check_year(ctx: Context) -> Iterator[Finding]:
                                                         text=sec.title)) for sec in ctx.doc.sections]
     places += [(s.text, OWN_YEAR_RE, "此处却称", Evidence(page=s.page, source="narrative", text=s.text,
                                                       bbox=s.bbox)) for s in ctx.claims.sentences]
+    titled: dict[str, Finding] = {}  # table titles of one wrong year: one slip, all its tables
     for text, pattern, said, ev in places:
         if COMPARING_RE.search(text):
             continue
@@ -49,13 +50,25 @@ def check_year(ctx: Context) -> Iterator[Finding]:
             if int(m.group(1)) == year or int(m.group(1)) > year and PLANNING_RE.search(
                     text[:m.start()]):
                 continue  # 完成2027年部门综合预算编报: next year's budget, prepared this year
-            yield finding(
+            at = ev.model_copy(update={"value": m.group(1) + "年"})
+            if ev.source == "table" and m.group(1) in titled:
+                titled[m.group(1)].evidence.append(at)
+                break
+            f = finding(
                 "doc.year",
                 f"报告为{year}年度，{said}“{m.group(0) if pattern is OWN_YEAR_RE else text}”。",
-                [ev.model_copy(update={"value": m.group(1) + "年"})],
-                stated=float(m.group(1)), expected=float(year), section=ev.table or "报告年度",
+                [at], stated=float(m.group(1)), expected=float(year),
+                section=ev.table or "报告年度",
             )
+            if ev.source == "table":
+                titled[m.group(1)] = f
+            else:
+                yield f
             break
+    for f in titled.values():
+        if len(f.evidence) > 1:
+            f.message = f.message[:-1] + f"（共{len(f.evidence)}张表）。"
+        yield f
     yield from _balance_dates(ctx, year)
     yield from _year_figures(ctx, year)
     yield from _target_years(ctx, year)
@@ -116,6 +129,8 @@ def _target_years(ctx: Context, year: int) -> Iterator[Finding]:
         said = int(next(g for g in m.groups() if g))
         if said >= year or COMPARING_RE.search(text[:m.start()]):
             continue
+        if re.search(rf"{year}\s*年", text):
+            continue  # 2025年完成终期评估，2026年完成规划编制: a timeline reaching the budget year
         reported.add(t.id)
         yield finding(
             "doc.year",
