@@ -667,3 +667,47 @@ def test_rows_left_out_of_a_table_whose_total_the_other_tables_confirm():
     assert run_checks(d, extract(d), only={"tbl.hierarchy"}) == []
     d = doc("90.00")
     assert run_checks(d, extract(d), only={"tbl.hierarchy"}) == []
+
+
+def test_the_same_numbered_item_under_each_units_heading_is_that_units():
+    from schemas.document import Block, Section
+
+    d = _budget([])
+    for k, (unit, value) in enumerate((("一、市建筑工务署本级", "376.30"), ("二、工程管理中心", "235.20"))):
+        text = f"（三）对个人和家庭补助支出{value}万元，主要是离退休人员经费。"
+        d.sections.append(Section(title=unit, path=["第三部分部门预算支出具体情况", unit], level=1,
+                                  pages=[7 + k], text=text,
+                                  blocks=[Block(text=text, page=7 + k, bbox=(50, 50, 500, 70))]))
+    assert run_checks(d, extract(d), only={"nar.restated"}) == []
+
+
+def test_a_breakdown_ending_in_deng_lists_some_parts_only():
+    d = _budget([], ["本年度拟购置固定资产1,998.62万元，主要是环境监测设备，其中：其他资本性支出科目购置"
+                     "固定资产0.7万元，政府性基金预算购置固定资产56.25万元等。"])
+    assert run_checks(d, extract(d), only={"nar.parts_sum"}) == []
+
+
+@pytest.mark.parametrize("reason, found", [
+    ("在对个人和家庭的补助支出中专项业务经费科目核算的专项业务经费减少。", True),
+    ("2026年度无公务车购置需求及根据实际需求增加公务用车运行费预算。", False),  # both ways
+])
+def test_a_reason_naming_a_subject_or_a_negation(reason, found):
+    d = _budget([], ["对个人和家庭的补助支出34,191.45万元，较上年增加744.33万元，原因是" + reason])
+    got = run_checks(d, extract(d), only={"nar.reason_direction"})
+    assert [f.stated for f in got] == ([744.33] if found else []), got
+
+
+def test_table_titles_of_one_wrong_year_are_one_finding():
+    t = [_budget_table([["项目名称", f"项目{k}"], ["资金总额", "10.00"]],
+                       ["2025年部门预算专项业务经费绩效目标表", "单位：万元"], k) for k in (1, 2, 3)]
+    d = _budget(t)
+    found = run_checks(d, extract(d), only={"doc.year"})
+    assert [(f.stated, len(f.evidence)) for f in found] == [(2025.0, 3)], found
+
+
+def test_a_target_timeline_reaching_the_budget_year_is_no_stale_year():
+    text = "2025年完成“十四五”规划终期评估，2026年完成“十五五”规划研究编制，提供指导方针。"
+    row = _budget_table([["项目名称", "合计", "绩效目标"], ["规划编制项目", "50.00", text]],
+                        ["部门预算项目支出及其他支出预算表", "单位：万元"], 1)
+    d = _budget([row])
+    assert run_checks(d, extract(d), only={"doc.year"}) == []
