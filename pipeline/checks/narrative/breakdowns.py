@@ -185,9 +185,6 @@ def _breakdown(text: str, claims, k: int, tail_start: int) -> Iterator[Finding]:
         items = _items(tail, tail_start, spans, claims, unit_ok, head)
         if len(items) < 2:
             continue
-        last = next((o + len(c.text) for o, c, _ in claims if c is items[-1][0]), None)
-        if last is not None and re.match(r"\s*等", text[last:last + 3]):
-            continue  # 其中：…0.7万元，…56.25万元等: some of the parts, not all
         money = label == "金额"
         sign = {"up": 1, "down": -1, None: 1}
         sgn_head = sign[head.direction] if head.kind == "change" else 1
@@ -244,4 +241,7 @@ def _items(tail, tail_start, spans, claims, unit_ok, head) -> list[tuple[Claim, 
             continue  # a change's parts are changes: an item's own amount is not one of them
         if inside:
             items.append(inside[0])
+    last = next((o + len(c.text) for o, c, _ in claims if items and c is items[-1][0]), None)
+    if last is not None and re.match(r"\s*等", tail[last - tail_start:last - tail_start + 3]):
+        return []  # 其中：…0.7万元，…56.25万元等: some of the parts, not all
     return items
