@@ -711,3 +711,13 @@ def test_a_target_timeline_reaching_the_budget_year_is_no_stale_year():
                         ["部门预算项目支出及其他支出预算表", "单位：万元"], 1)
     d = _budget([row])
     assert run_checks(d, extract(d), only={"doc.year"}) == []
+
+
+def test_a_subject_cited_with_a_digit_left_out_of_its_code():
+    t05 = _budget_table([["科目编码", "科目名称", "合计"], ["2101101", "行政单位医疗", "44.93"],
+                         ["2101103", "公务员医疗补助", "20.00"]], ["一般公共预算支出表", "单位：万元"], 1)
+    d = _budget([t05], ["（8）行政单位医疗（210101）44.93万元，主要用于在职人员医疗保险缴费。"])
+    found = run_checks(d, extract(d), only={"nar.subject_name"})
+    assert len(found) == 1 and "2101101" in found[0].message, found
+    d = _budget([t05], ["（8）行政单位医疗（2101101）44.93万元，主要用于在职人员医疗保险缴费。"])
+    assert run_checks(d, extract(d), only={"nar.subject_name"}) == []

@@ -692,7 +692,17 @@ PATH_RE = re.compile(r"([\u4e00-\u9fff（）()、“”]+?)[（(](类|款|项)[)
 
 
 # a 功能分类 subject cited with its code (2xx; economic codes have two classifications, 3xx / 5xx)
-CODED_NAME_RE = re.compile(r"([\u4e00-\u9fff]{2,30})[（(](2\d{2}|2\d{4}|2\d{6})[)）]")
+# a subject named with its code; six digits are a 项 code with a digit left out (210101 for 2101101)
+CODED_NAME_RE = re.compile(r"([\u4e00-\u9fff]{2,30})[（(](2\d{2}|2\d{4}|2\d{5}|2\d{6})[)）]")
+
+
+def _cited_as(code: str, printed: str) -> bool:
+    """The table's code `printed` is the one the narrative cites as `code`: of its level, or a 项
+    code with one digit left out."""
+    if len(printed) == len(code):
+        return True
+    return len(code) == 6 and len(printed) == 7 and any(
+        printed[:i] + printed[i + 1:] == code for i in range(7))
 
 
 def _coded_names(ctx: Context, names_by_code: dict, by_name: dict[str, set[str]]
@@ -707,7 +717,7 @@ def _coded_names(ctx: Context, names_by_code: dict, by_name: dict[str, set[str]]
     for s in narrative(ctx):
         for m in CODED_NAME_RE.finditer(norm(s.text)):
             name, code = m.group(1), m.group(2)
-            codes = [c for c in by_name.get(name, ()) if len(c) == len(code)]
+            codes = [c for c in by_name.get(name, ()) if _cited_as(code, c)]
             if code in names_by_code or any(p.startswith(code) for p in printed) or not codes \
                     or (name, code) in seen:
                 continue
