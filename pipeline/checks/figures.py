@@ -403,9 +403,10 @@ BASIC_RE = re.compile(r"基本支出|人员经费|公用经费")
 def _basic_candidates(ctx: Context, sc: SubjectClaim) -> list[Fact]:
     """The subject's 基本支出 figures: its 基本支出 column, or the total of a table of 基本支出."""
     basic_tables = {t.id for t in ctx.doc.tables if "基本支出" in t.title}
+    totals = {id(f) for f in _subject_candidates(ctx, sc) if f.table in basic_tables}
     return [f for f in _fact_index(ctx)[2].get(sc.name, ())
             if f.period == "current" and not f.sub_item and not f.blank
-            and (f.measure == "基本支出" or f.table in basic_tables and f in _subject_candidates(ctx, sc))]
+            and (f.measure == "基本支出" or id(f) in totals)]
 
 
 def subject_figures(ctx: Context) -> Iterator[Finding]:

@@ -419,11 +419,16 @@ def _target_of_form(table: Table) -> PerfTarget | None:
                   for s in _target_text(c, table)]
     if budget is None or not name:
         return None
-    return _target(name, table, budget, texts)
+    return _target(name, table, _scale(table), budget, texts)
 
 
-def _target(name: str, table: Table, cell: Cell, texts: list[Sentence]) -> PerfTarget:
-    scale = 1e-4 if _unit_of(table, "万元") == "元" else 1.0
+def _scale(table: Table) -> float:
+    """A table's amounts in 万元: 1e-4 for a table in 元."""
+    return 1e-4 if _unit_of(table, "万元") == "元" else 1.0
+
+
+def _target(name: str, table: Table, scale: float, cell: Cell, texts: list[Sentence]
+            ) -> PerfTarget:
     return PerfTarget(name=name, table=table.id, page=cell.page, bbox=cell.bbox,
                       budget=(cell.value or 0.0) * scale, budget_text=cell.text,
                       half_unit=half_unit(cell.decimals or 0) * scale, texts=texts)
@@ -433,6 +438,7 @@ def _targets_of_rows(table: Table) -> list[PerfTarget]:
     """Rows of a project table that print a project's amount and, in a cell of their own, the
     target text (广州 部门预算项目支出表: 项目 | 合计 … | 绩效目标)."""
     out = []
+    scale = _scale(table)
     targets = {j for j, h in enumerate(table.columns) if "目标" in h}  # 绩效目标, 年度目标
     for row in table.rows:
         cells = [c for c in row.cells if c.text]
@@ -442,7 +448,7 @@ def _targets_of_rows(table: Table) -> list[PerfTarget]:
                                            and "万元" in c.text)]
         if not amounts or not long or cells[0].role not in ("text", "label") or cells[0] in long:
             continue
-        out.append(_target(cells[0].text, table, amounts[0],
+        out.append(_target(cells[0].text, table, scale, amounts[0],
                            [s for c in long for s in _target_text(c, table)]))
     return out
 
