@@ -721,3 +721,40 @@ def test_a_subject_cited_with_a_digit_left_out_of_its_code():
     assert len(found) == 1 and "2101101" in found[0].message, found
     d = _budget([t05], ["（8）行政单位医疗（2101101）44.93万元，主要用于在职人员医疗保险缴费。"])
     assert run_checks(d, extract(d), only={"nar.subject_name"}) == []
+
+
+def test_a_three_public_change_one_unit_off_is_an_error_when_the_amounts_are_exact():
+    """公务接待费12.9万元，较上年减少5.86万元 against a 三公 table of 上年 | 本年 | 增减 in 元: 18.75 → 12.90
+    is 5.85 however the amounts are rounded, so 5.86 is no rounding slip (xian-020). Where the
+    rounded amounts do give the stated change it stays information."""
+    def doc(prior: str, current: str, change: str, stated: str):
+        t = _budget_table([["项目", "2025年", "", "2026年", "", "增减变化情况", ""],
+                           ["", "合计", "公务接待费", "合计", "公务接待费", "合计", "公务接待费"],
+                           ["合计", prior, prior, current, current, change, change]],
+                          ["2026年“三公”经费支出预算表", "单位：元"], 1)
+        return _budget([t], [f"公务接待费12.90万元，较上年减少{stated}万元。"])
+
+    d = doc("187500.00", "129000.00", "-58500.00", "5.86")
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert [(f.severity, f.stated, f.expected) for f in found] == [("error", 5.86, 5.85)], found
+    d = doc("187551.00", "129049.00", "-58502.00", "5.86")  # 18.76 − 12.90 as rounded
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert [(f.severity, f.stated) for f in found] == [("info", 5.86)], found
+
+
+def test_two_prints_to_the_hundredth_that_differ_by_two_hundredths_are_an_error():
+    """基本支出预算数为12323.46万元 against 12,323.48 in the table (jiangsu-jcy-2017): both printed to
+    0.01, so 0.02 apart is no rounding; 0.01 apart is within the two roundings."""
+    from pipeline.checks.base import compare
+
+    assert not compare(12323.46, 2, 12323.48, 0.005).rounding
+    assert compare(12323.47, 2, 12323.48, 0.005).ok
+    assert compare(57, 0, 57.59, 0.0).rounding  # a whole 万元 cut off, not rounded
+
+
+def test_a_subject_named_in_quotes_is_resolved():
+    """4.“住房保障支出”科目57万元 (shanghai-018): the name is in quotes before 科目."""
+    from pipeline.checks.figures import resolve_subject
+
+    sc = resolve_subject("4.“住房保障支出”科目", {"住房保障支出", "支出"})
+    assert sc is not None and sc.name == "住房保障支出"

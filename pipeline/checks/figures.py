@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from pipeline.checks.base import (
+    EPS,
     Context,
     Figure,
+    Verdict,
     amount,
     compare,
     ev_fact,
@@ -274,6 +276,7 @@ def resolve_subject(subject: str, names: set[str]) -> SubjectClaim | None:
     (before a （类）/（款）/（项） mark and a trailing 支出/预算 word), and the words before it."""
     text = norm(subject)
     text = re.sub(r"^\d+[.、．]", "", text)
+    text = re.sub(r"[“”‘’\"]", "", text)  # “住房保障支出”科目: the name in quotes
     marks = list(LEVEL_MARK_RE.finditer(text))
     level = marks[-1].group(1) if marks else None
     if marks:
@@ -567,6 +570,23 @@ def _part_of_other(s: Sentence, k: int) -> bool:
     return con is None or con.name not in CHECKED_CONCEPTS
 
 
+def _rounded_change(ctx: Context, change: Fact, c: Claim) -> bool:
+    """May a change one unit off its 增减 column be the difference of the two amounts as rounded to
+    the claim's decimals? Only when the row's 本年 and 上年 figures of the same item are not
+    printed, or their rounded difference is the claim (18.75 → 12.9 is 5.85, never 5.86)."""
+    from pipeline.checks.narrative import wan
+
+    item = change.header.partition("/")[2]
+    pair = {f.period: f.value for f in ctx.facts
+            if (f.table, f.panel, f.row) == (change.table, change.panel, change.row)
+            and f.period in ("current", "prior") and not f.blank
+            and f.header.partition("/")[2] == item}
+    if len(pair) < 2 or not item:
+        return True
+    dec = 2 if c.decimals is None else c.decimals
+    return abs(abs(round(pair["current"], dec) - round(pair["prior"], dec)) - wan(c)) <= EPS
+
+
 def concept_figures(ctx: Context) -> Iterator[Finding]:
     """Narrative amounts and changes of a concept (三公经费 and its items, 会议费, 培训费) against
     every print of it in the tables, by the vocabulary rather than by a template's layout: as a
@@ -586,7 +606,7 @@ def concept_figures(ctx: Context) -> Iterator[Finding]:
             if c.kind not in ("amount", "change") or c.unit not in MONEY:
                 continue
             subject = clean(c.subject)
-            if c.kind == "change" and k and re.fullmatch(COMPARED_RE, subject):
+            if c.kind == "change" and k and (not subject or re.fullmatch(COMPARED_RE, subject)):
                 # 会议费预算37.55万元，较上年预算减少33.10万元: the change of the amount before it
                 subject = clean(s.claims[k - 1].subject)
             con = claim_concept(subject)
@@ -613,6 +633,8 @@ def concept_figures(ctx: Context) -> Iterator[Finding]:
             if verdict.ok:
                 ctx.coverage.figures_matched += 1
                 continue
+            if verdict.rounding and c.kind == "change" and not _rounded_change(ctx, fact, c):
+                verdict = Verdict(False, False, verdict.diff)
             what = "增减额" if c.kind == "change" else "金额"
             yield finding(
                 "nar.table_figure",
