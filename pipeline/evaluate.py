@@ -130,14 +130,21 @@ def _rejected(f: Finding, r: dict) -> bool:
 
 
 def table_recall(result: FileResult, labels: LabelFile) -> tuple[int, list[str]]:
-    """Labelled tables recognised with their kind on one of their pages."""
+    """Labelled standard tables recognised with their kind on one of their pages. A labelled
+    绩效 table (perf_target …) is no standard table and is not counted; one the reading did not
+    take for a 绩效 table is still listed, so that it is seen."""
     seen = [(t.kind, set(t.pages)) for t in result.coverage.tables]
+    perf = {p for t in result.coverage.perf_tables for p in t.pages}
     found, missed = 0, []
     for t in labels.tables or []:
-        if any(k == t.kind and pages & set(t.pages) for k, pages in seen):
+        where = f"{t.kind} 第{','.join(map(str, t.pages))}页"
+        if t.kind.startswith("perf"):
+            if not perf & set(t.pages):
+                missed.append(f"{where}（绩效表，不计入）")
+        elif any(k == t.kind and pages & set(t.pages) for k, pages in seen):
             found += 1
         else:
-            missed.append(f"{t.kind} 第{','.join(map(str, t.pages))}页")
+            missed.append(where)
     return found, missed
 
 
@@ -184,7 +191,8 @@ def score(result: FileResult, labels: LabelFile) -> DocScore:
         holdout=labels.holdout, holdout_round=labels.holdout_round,
         not_understood=len(result.coverage.not_understood),
         unrecognised=len(result.coverage.unrecognised),
-        tables_gold=None if labels.tables is None else len(labels.tables),
+        tables_gold=None if labels.tables is None else sum(
+            not t.kind.startswith("perf") for t in labels.tables),
         tables_found=found,
         tables_missed=missed_tables,
         false_errors=sum(f.severity == "error" for f in extra),

@@ -48,6 +48,8 @@ def coverage(doc: Document, partial: Coverage) -> Coverage:
 
     seen: list[TableSeen] = []
     unknown: list[TableSeen] = []
+    perf = [TableSeen(id=t.id, kind=t.kind, name=KIND_NAMES[t.kind], pages=t.pages, facts=0)
+            for t in doc.tables if t.kind.startswith("perf")]
     counted = partial._facts_per_table or {}  # as the checks read them, else read here
     for t in doc.tables:
         if t.kind.startswith("perf"):
@@ -65,6 +67,7 @@ def coverage(doc: Document, partial: Coverage) -> Coverage:
         warnings.append("未识别到任何标准表格：表内、表间及说明与表格的核对均未进行，"
                         "“未发现问题”不代表报告无误。")
     return partial.model_copy(update={"tables": seen, "unrecognised": unknown, "facts": facts,
+                                      "perf_tables": perf,
                                       "not_applicable": not_run, "warnings": warnings})
 
 

@@ -45,8 +45,14 @@ class Sentence(_Model):
     page: int
     bbox: BBox
     paragraph: int = Field(description="Index of the paragraph in the document.")
+    breaks: list[tuple[int, int]] = Field(
+        default_factory=list, description="(offset, page) where the sentence goes on to a page.")
     claims: list[Claim] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list, description="Stated reasons (主要原因是…).")
+
+    def page_at(self, offset: int) -> int:
+        """The page the sentence's character at `offset` is printed on."""
+        return next((p for o, p in reversed(self.breaks) if o <= offset), self.page)
 
 
 class Indicator(_Model):

@@ -70,6 +70,9 @@ class Block(_Model):
     text: str
     page: int
     bbox: BBox
+    breaks: list[tuple[int, int]] = Field(
+        default_factory=list, description="Where a paragraph cut by a page break goes on: "
+        "(offset in text, page) for each later page.")
 
 
 class Section(_Model):

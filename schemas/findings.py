@@ -87,6 +87,8 @@ class Coverage(_Model):
     _facts_per_table: dict[str, int] | None = PrivateAttr(default=None)
 
     tables: list[TableSeen] = Field(default_factory=list, description="Tables recognised by kind.")
+    perf_tables: list[TableSeen] = Field(default_factory=list, description="绩效 tables read "
+                                         "(目标表, 自评表 …): no standard tables, listed apart.")
     unrecognised: list[TableSeen] = Field(
         default_factory=list, description="Tables whose kind is unknown (their facts still count)."
     )

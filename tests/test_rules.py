@@ -758,3 +758,26 @@ def test_a_subject_named_in_quotes_is_resolved():
 
     sc = resolve_subject("4.“住房保障支出”科目", {"住房保障支出", "支出"})
     assert sc is not None and sc.name == "住房保障支出"
+
+
+def test_a_target_table_budgets_its_project_other_than_the_project_table():
+    """既有住宅加装电梯专项资金经费: 年度预算资金总额 500.00 in its 绩效目标表, 400.00 in the project
+    table (yantai-003); the same 400.00, or its one fund's part, agrees."""
+    def doc(budget: str):
+        t12 = _budget_table([["单位名称", "项目名称", "项目类别", "合计", "财政拨款"],
+                             ["", "合计", "", "430.00", "430.00"],
+                             ["住建局", "既有住宅加装电梯专项资金经费", "特定目标类", "400.00", "380.00"],
+                             ["住建局", "城市更新城市体检", "特定目标类", "30.00", "30.00"]],
+                            ["项目支出预算情况表", "单位：万元"], 1)
+        form = _budget_table([["项目名称", "既有住宅加装电梯专项资金经费", ""],
+                              ["项目资金（万元）", "年度预算资金总额：", budget],
+                              ["总体目标", "未列入老旧小区改造范围的加装电梯项目，每部电梯财政补助20万元。", ""]],
+                             ["政策和项目预算绩效目标表"], 2)
+        return _budget([t12, form])
+
+    d = doc("500.00")
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert [(f.stated, f.expected) for f in found] == [(500.0, 400.0)], found
+    for agrees in ("400.00", "380.00"):
+        d = doc(agrees)
+        assert run_checks(d, extract(d), only={"nar.table_figure"}) == []

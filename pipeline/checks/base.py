@@ -224,7 +224,7 @@ def quote(sentence: Sentence, claim: Claim | None = None, width: int = 70) -> st
 
 def ev_sentence(sentence: Sentence, claim: Claim | None = None) -> Evidence:
     return Evidence(
-        page=sentence.page,
+        page=sentence.page_at(claim.start) if claim else sentence.page,
         source="narrative" if sentence.paragraph >= 0 else "table",
         text=quote(sentence, claim),
         table=sentence.section if sentence.paragraph < 0 else None,

@@ -162,7 +162,7 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
         said.add(claim(f))
         yield f
     for f in [*subject_figures(ctx), *column_figures(ctx), *concept_figures(ctx),
-              *target_figures(ctx)]:
+              *target_figures(ctx), *target_budgets(ctx)]:
         if key(f) not in seen and claim(f) not in said:
             seen.add(key(f))
             said.add(claim(f))
@@ -207,6 +207,69 @@ def target_figures(ctx: Context) -> Iterator[Finding]:
                 )
                 break
     yield from found.values()
+
+
+PROJECT_TABLES = ("bu12", "bu13")
+UNIT_PREFIX_RE = re.compile(r"^[（(][^）)]{1,20}[）)]")  # （监理处）渭河流域…: the unit before the name
+# a 项目类别 cell read with the name (既有住宅加装电梯专项资金经费 | 特定目标类)
+CATEGORY_RE = re.compile(r"(?<=.{4})(?:特定目标|其他运转|运转|一般|专项)类$")
+# a target of a whole department or fund (部门整体支出绩效目标表, 专项资金总体绩效目标表): no one row
+WHOLE_RE = re.compile(r"整体|总体")
+MIN_PROJECT = 8  # a project named by fewer characters (委托咨询业务) is a kind of work, not one row
+
+
+def _project_rows(ctx: Context) -> dict[str, list[list[Fact]]]:
+    """The rows of the project tables by project name (a unit prefix in brackets dropped)."""
+    def make() -> Iterator[dict[str, list[list[Fact]]]]:
+        rows: dict[tuple[str, int, int], list[Fact]] = {}
+        for f in ctx.facts:
+            if f.kind in PROJECT_TABLES and f.period == "current" and not f.blank:
+                rows.setdefault((f.table, f.panel, f.row), []).append(f)
+        out: dict[str, list[list[Fact]]] = {}
+        for fs in rows.values():
+            name = CATEGORY_RE.sub("", UNIT_PREFIX_RE.sub("", norm(fs[0].subject)))
+            out.setdefault(name, []).append(fs)
+        yield out
+
+    return shared(ctx, "project_rows", make)[0]
+
+
+def target_budgets(ctx: Context) -> Iterator[Finding]:
+    """A 绩效目标表's 资金总额 against its project's row in the project table: the one project
+    named once among the targets and printed on one row whose figures never give the target's
+    amount (a target may give the row's whole or one fund's part of it)."""
+    from collections import Counter
+
+    forms = {t.id for t in ctx.doc.tables if t.kind == "perf_target"
+             and not WHOLE_RE.search(t.title or "")}
+    targets = [t for t in ctx.claims.targets if t.table in forms and t.budget > 0]
+    names = Counter(norm(t.name) for t in targets)
+    rows = _project_rows(ctx)
+    tables = {t.id: t for t in ctx.doc.tables}
+    for t in targets:
+        name = norm(t.name)
+        if names[name] > 1 or len(name) < MIN_PROJECT:
+            continue
+        # the row of that name, or of that name after its unit's (住建局 | 既有住宅加装电梯…)
+        found = [fs for key, group in rows.items() if key.endswith(name) for fs in group]
+        if len(found) != 1:  # none, or a name on several rows: a heading or several units
+            continue
+        ctx.coverage.figures += 1
+        fact = min(found[0], key=lambda f: f.column)  # the row's total
+        if any(abs(f.value - t.budget) <= t.half_unit + f.half_unit + EPS for f in found[0]):
+            ctx.coverage.figures_matched += 1
+            continue
+        cell = Evidence(page=t.page, source="table", text=f"{t.name} 资金总额",
+                        table=table_name(tables[t.table]) or tables[t.table].title, bbox=t.bbox,
+                        value=t.budget_text)
+        yield finding(
+            "nar.table_figure",
+            f"“{t.name}”的绩效目标表列资金总额{t.budget_text}万元，而项目支出表中该项目为"
+            f"{amount(fact.value)}（{table_name(tables[fact.table])}）。",
+            [cell, ev_fact(fact, tables[fact.table])],
+            stated=round(t.budget, 6), expected=round(fact.value, 6), unit="万元",
+            section=t.name,
+        )
 
 
 def _template_figures(ctx: Context) -> Iterator[Finding]:

@@ -17,20 +17,27 @@ def extract_sentences(doc: Document) -> list[Sentence]:
         part = section.path[0] if section.path else ""
         for block in section.blocks:
             paragraph += 1
-            for text in split_sentences(join_split_numbers(block.text)):
+            joined = join_split_numbers(block.text)
+            breaks = [(len(join_split_numbers(block.text[:o])), p) for o, p in block.breaks]
+            at = 0
+            for text in split_sentences(joined):
+                at = max(joined.find(text, at), at)
+                page = next((p for o, p in reversed(breaks) if o <= at), block.page)
                 reasons = [r.group(1).strip("：:，。；") for r in REASON_RE.finditer(text)]
                 out.append(
                     Sentence(
                         text=text,
                         section=path,
                         part=part,
-                        page=block.page,
+                        page=page,
                         bbox=block.bbox,
                         paragraph=paragraph,
+                        breaks=[(o - at, p) for o, p in breaks if at < o < at + len(text)],
                         claims=sentence_claims(text),
                         reasons=[r for r in reasons if r],
                     )
                 )
+                at += len(text)
     return out
 
 

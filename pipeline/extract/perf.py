@@ -394,7 +394,7 @@ def _from_reports(doc: Document, sentences: list[Sentence]) -> list[PerfProject]
     return projects
 
 
-BUDGET_ROW_RE = re.compile(r"^(?:年度)?(?:预算)?(?:项目)?资金总额|^年度预算(?:资金)?(?:总额)?[:：]?$")
+BUDGET_ROW_RE = re.compile(r"^(?:实施期|年度)?(?:预算)?(?:项目)?资金总额|^年度预算(?:资金)?(?:总额)?[:：]?$")
 # a target text that plans money (计划于2026年使用816.36万元…, 计划使用财政预算资金498万元)
 PLANS_RE = re.compile(r"计划|拟|将|预计")
 
@@ -413,7 +413,8 @@ def _target_of_form(table: Table) -> PerfTarget | None:
         if cells and cells[0].text.startswith("项目名称") and len(cells) > 1 and not name:
             name = cells[1].text
         amounts = _amounts(row)
-        if budget is None and cells and BUDGET_ROW_RE.search(cells[0].text) and amounts:
+        if budget is None and amounts and any(BUDGET_ROW_RE.search(c.text) for c in cells
+                                              if c.role == "text"):
             budget = amounts[0]
         texts += [s for c in cells if len(c.text) >= 15 and c.role == "text"
                   for s in _target_text(c, table)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.numbers import CN as CN_NUM
@@ -39,6 +39,7 @@ class Para:
     last_page: int = 0
     last_x1: float = 0.0
     last_y1: float = 0.0
+    breaks: list[tuple[int, int]] = field(default_factory=list)  # (offset, page) of later pages
 
 
 def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
@@ -398,6 +399,8 @@ class _Assembler:
             and prev.heading is None
             and self._joins(prev, page_no, line)
         ):
+            if page_no != prev.last_page:
+                prev.breaks.append((len(prev.text), page_no))
             prev.text += text
             if page_no == prev.page:
                 prev.bbox = _union(prev.bbox, line.bbox)
@@ -493,7 +496,8 @@ class _Assembler:
             current.text = f"{current.text}\n{para.text}" if current.text else para.text
             if para.page not in current.pages:
                 current.pages.append(para.page)
-            current.blocks.append(Block(text=para.text, page=para.page, bbox=para.bbox))
+            current.blocks.append(Block(text=para.text, page=para.page, bbox=para.bbox,
+                                        breaks=para.breaks))
         return sections
 
 

@@ -43,7 +43,8 @@ def _shift_table(t: Table, offset: int, index: int) -> Table:
 def _shift_section(s: Section, offset: int) -> Section:
     return s.model_copy(update={
         "pages": [p + offset for p in s.pages],
-        "blocks": [Block(text=b.text, page=b.page + offset, bbox=b.bbox) for b in s.blocks]})
+        "blocks": [Block(text=b.text, page=b.page + offset, bbox=b.bbox,
+                                  breaks=[(o, p + offset) for o, p in b.breaks]) for b in s.blocks]})
 
 
 def local_page(doc: Document, page: int) -> tuple[str | None, int]:
