@@ -781,3 +781,23 @@ def test_a_target_table_budgets_its_project_other_than_the_project_table():
     for agrees in ("400.00", "380.00"):
         d = doc(agrees)
         assert run_checks(d, extract(d), only={"nar.table_figure"}) == []
+
+
+def test_a_claim_after_a_page_break_cites_its_own_page():
+    """培训费…较上年减少51.33万元（28.90%） begins on p20 and its figures are printed on p21
+    (xian-019): the evidence gives p21."""
+    from schemas.document import Block, Document, Section
+
+    text = "三公经费203.31万元。培训费预算支出125.88万元，较上年减少51.33万元（28.90%）。"
+    cut = text.index("较上年")
+    block = Block(text=text, page=20, bbox=(50, 700, 500, 780), breaks=[(cut, 21)])
+    d = Document(source="b.pdf", page_count=30, title="测试局2022年部门预算", report_type="budget",
+                 tables=[], sections=[Section(title="说明", path=["说明"], level=0, pages=[20, 21],
+                                              text=text, blocks=[block])])
+    sentences = extract(d).sentences
+    assert [s.page for s in sentences] == [20, 20]
+    s = sentences[1]
+    pages = {c.text: s.page_at(c.start) for c in s.claims}
+    assert pages == {"125.88万元": 20, "51.33万元": 21, "28.90%": 21}, pages
+    found = run_checks(d, extract(d), only={"nar.growth"})
+    assert [e.page for f in found for e in f.evidence if e.source == "narrative"] == [21], found

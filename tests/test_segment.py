@@ -215,3 +215,18 @@ def test_a_word_of_a_wrapped_cell_at_the_page_break_does_not_cut_the_table(tmp_p
     pdf.save(path)
     tables = [t for t in segment(path).tables if t.kind != "unknown"]
     assert [(t.kind, t.pages) for t in tables] == [("bu05", [1, 2])], tables
+
+
+def test_a_paragraph_cut_by_a_page_break_knows_where_the_next_page_begins():
+    """Sample 003: the 基本支出 paragraph of p14 goes on at 公用经费73.84万元 on p15; its claims
+    there cite p15."""
+    from pipeline.extract import extract
+    from pipeline.segment import segment
+
+    doc = segment(sample_pdf("003"))
+    block = next(b for s in doc.sections for b in s.blocks if b.page == 14 and b.breaks)
+    at, page = block.breaks[0]
+    assert page == 15 and block.text[at:].startswith("公用经费73.84万元")
+    s = next(s for s in extract(doc).sentences if "邮电费0.43" in s.text)
+    pages = {c.text: s.page_at(c.start) for c in s.claims}
+    assert pages["73.84万元"] == 15 and pages["0.43万元"] == 15
