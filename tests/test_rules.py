@@ -801,3 +801,27 @@ def test_a_claim_after_a_page_break_cites_its_own_page():
     assert pages == {"125.88万元": 20, "51.33万元": 21, "28.90%": 21}, pages
     found = run_checks(d, extract(d), only={"nar.growth"})
     assert [e.page for f in found for e in f.evidence if e.source == "narrative"] == [21], found
+
+
+def test_the_procurement_split_is_checked_against_the_items_by_catalogue_class():
+    """政府采购 2,107万元 = 货物238.83 + 服务1,868.17 + 工程0, while the table's items coded A/B/C
+    add to 238.83 / 1,838.17 / 30.00 (xian-010: a B07装修工程 counted as a service): one finding.
+    An A01 构筑物 counted as works, and a split that agrees, are no finding."""
+    def doc(split: str, works_code: str = "B07装修工程"):
+        t16 = _budget_table([["采购项目", "采购目录", "数量", "预算金额"],
+                             ["合计", "", "", "21070000"],
+                             ["综合运行服务工作", "A02010104台式计算机", "12", "2388300"],
+                             ["医保系统运行维护费", "C0206运行维护服务", "1", "18381700"],
+                             ["执法标准化建设", works_code, "1", "300000"]],
+                            ["2026年政府采购预算表", "单位：元"], 1)
+        return _budget([t16], [f"2026年政府采购预算共2107万元，其中{split}。"])
+
+    d = doc("政府采购货物类预算238.83万元、政府采购服务类预算1868.17万元、政府采购工程类预算0万元")
+    found = run_checks(d, extract(d), only={"nar.table_figure"})
+    assert [(f.severity, f.stated, f.expected) for f in found] == [("error", 1868.17, 1838.17)]
+    assert "工程类0万元（按品目为30.00万元）" in found[0].message
+    d = doc("政府采购货物类预算238.83万元、政府采购服务类预算1838.17万元、政府采购工程类预算30万元")
+    assert run_checks(d, extract(d), only={"nar.table_figure"}) == []
+    d = doc("政府采购货物类预算238.83万元、政府采购服务类预算1838.17万元、政府采购工程类预算30万元",
+            "A0103构筑物")
+    assert run_checks(d, extract(d), only={"nar.table_figure"}) == []

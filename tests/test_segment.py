@@ -230,3 +230,43 @@ def test_a_paragraph_cut_by_a_page_break_knows_where_the_next_page_begins():
     s = next(s for s in extract(doc).sentences if "邮电费0.43" in s.text)
     pages = {c.text: s.page_at(c.start) for c in s.claims}
     assert pages["73.84万元"] == 15 and pages["0.43万元"] == 15
+
+
+def test_a_title_wrapped_over_two_lines_above_a_continued_table_is_its_caption(tmp_path):
+    """西安 政府采购表: the first page prints 表12 and the title, each later page the title again
+    without its code, wrapped (…（资产配置、购买服务） | 预算表（不含上年结转）), then 预算单位：…
+    金额单位：万元 — one table over the pages, not a table per page."""
+    import pymupdf
+
+    from pipeline.segment import segment
+
+    header = ["采购项目", "采购目录", "数量", "预算金额"]
+    pages = [[header, ["合计", "", "", "90.00"], ["运维服务", "C0206运行维护服务", "1", "50.00"]],
+             [header, ["台式计算机购置", "A02010104台式机", "2", "30.00"]],
+             [header, ["装修工程", "B07装修工程", "1", "10.00"]]]
+    pdf = pymupdf.open()
+    cover = pdf.new_page(width=595, height=842)
+    cover.insert_text((150, 200), "西安市测试局2022年部门综合预算", fontname="china-s", fontsize=16)
+    for k, rows in enumerate(pages):
+        page = pdf.new_page(width=595, height=842)
+        top = 76 if k == 0 else 60  # the first page's title lower, under its 表12
+        if k == 0:
+            page.insert_text((60, 94), "表12", fontname="china-s", fontsize=10)
+        page.insert_text((120, 44 + top), "2022年部门综合预算政府采购（资产配置、购买服务）",
+                         fontname="china-s", fontsize=12)
+        page.insert_text((200, 60 + top), "预算表（不含上年结转）", fontname="china-s", fontsize=12)
+        page.insert_text((60, 74 + top), "预算单位：西安市测试局", fontname="china-s", fontsize=9)
+        page.insert_text((420, 74 + top), "金额单位：万元", fontname="china-s", fontsize=9)
+        for r, cells in enumerate(rows):
+            y = 80.0 + top + 24 * r
+            for c, text in enumerate(cells):
+                page.draw_rect(pymupdf.Rect(40 + 120 * c, y, 160 + 120 * c, y + 24),
+                               color=(0, 0, 0), width=0.6)
+                if text:
+                    page.insert_text((43 + 120 * c, y + 15), text, fontname="china-s", fontsize=9)
+    path = tmp_path / "procurement.pdf"
+    pdf.save(path)
+    tables = [t for t in segment(path).tables if t.rows]
+    assert [(t.kind, t.pages) for t in tables] == [("bu16", [2, 3, 4])], tables
+    assert [r.cells[1].text for r in tables[0].data_rows()][-3:] == [
+        "C0206运行维护服务", "A02010104台式机", "B07装修工程"]

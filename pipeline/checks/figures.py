@@ -30,7 +30,7 @@ from pipeline.checks.base import (
 )
 from pipeline.checks.narrative import NUM, narrative
 from pipeline.facts import TOTAL_LEAVES, first_columns, header_leaf, is_total
-from pipeline.numbers import CN, parse_number
+from pipeline.numbers import CN, half_unit, parse_number
 from pipeline.vocabulary import claim_concept, clean, concept, of_source
 from schemas.claims import Claim, Sentence
 from schemas.facts import Fact
@@ -162,7 +162,7 @@ def check_table_figures(ctx: Context) -> Iterator[Finding]:
         said.add(claim(f))
         yield f
     for f in [*subject_figures(ctx), *column_figures(ctx), *concept_figures(ctx),
-              *target_figures(ctx), *target_budgets(ctx)]:
+              *target_figures(ctx), *target_budgets(ctx), *procurement_figures(ctx)]:
         if key(f) not in seen and claim(f) not in said:
             seen.add(key(f))
             said.add(claim(f))
@@ -270,6 +270,89 @@ def target_budgets(ctx: Context) -> Iterator[Finding]:
             stated=round(t.budget, 6), expected=round(fact.value, 6), unit="万元",
             section=t.name,
         )
+
+
+# the 政府采购品目 classes of the national catalogue: A goods, B works, C services
+CATALOGUE_CLASSES = {"A": "货物", "B": "工程", "C": "服务"}
+CATALOGUE_CELL_RE = re.compile(r"^([ABC])\d{2,}")
+CLASS_CLAIM_RE = re.compile(r"(货物|工程|服务)类?(?:采购)?(?:预算)?(?:金额)?(?:为|共)?$")
+
+
+def _by_catalogue(table) -> tuple[list[dict[str, float]], float, float | None, list] | None:
+    """A 政府采购 table that names each item's 采购目录 (A0201…, C0206…): the items' amounts by
+    class in 万元 (and again with A01 房屋和构筑物 as works, when there are such items), the
+    half-unit of their sum, the table's 合计 and the item cells. None without such a column or an
+    amount column."""
+    cat = next((j for j, h in enumerate(table.columns) if re.search(r"采购目录|采购品目", h)), None)
+    money = [j for j, h in enumerate(table.columns) if re.search(r"金额|合计", h)]
+    if cat is None or not money:
+        return None
+    j = next((k for k in money if "预算金额" in table.columns[k]), money[-1])
+    scale = 1e-4 if table.unit == "元" else 1.0
+    sums = dict.fromkeys(CATALOGUE_CLASSES.values(), 0.0)
+    built = 0.0  # A01 房屋和构筑物: goods by the catalogue, works when built
+    half, total, cells = 0.0, None, []
+    for row in table.data_rows():
+        if len(row.cells) <= max(cat, j) or row.cells[j].value is None:
+            continue
+        m = CATALOGUE_CELL_RE.match(row.cells[cat].text)
+        if m:
+            sums[CATALOGUE_CLASSES[m.group(1)]] += row.cells[j].value * scale
+            built += row.cells[j].value * scale if row.cells[cat].text.startswith("A01") else 0
+            half += half_unit(row.cells[j].decimals or 0) * scale
+            cells.append(row.cells[j])
+        elif total is None and any(is_total(norm(c.text)) for c in row.cells[:cat + 1]):
+            total = row.cells[j].value * scale
+    if not cells:
+        return None
+    splits = [sums, {**sums, "货物": sums["货物"] - built, "工程": sums["工程"] + built}]
+    return splits[:1 + bool(built)], half, total, cells
+
+
+def procurement_figures(ctx: Context) -> Iterator[Finding]:
+    """The 货物/工程/服务 split of 政府采购 in the narrative against the items of the 政府采购
+    table added by their catalogue class (A 货物, B 工程, C 服务). Only where every item is
+    coded (the classes add to the table's 合计) and the sentence's total is that 合计."""
+    from pipeline.checks.narrative import MONEY, wan, wan_tol
+
+    for table in ctx.doc.tables:
+        read = _by_catalogue(table) if table.kind == "bu16" else None
+        if read is None:
+            continue
+        splits, half, total, cells = read
+        if total is None or abs(sum(splits[0].values()) - total) > half + 1e-6:
+            continue  # items without a code (涉密) or a 合计 not read: the split is unknown
+        for s in narrative(ctx):
+            money = [c for c in s.claims if c.kind == "amount" and c.unit in MONEY]
+            if "政府采购" not in s.text or not any(
+                    abs(wan(c) - total) <= wan_tol(c) + half for c in money):
+                continue
+            said = [(c, m.group(1)) for c in money
+                    if (m := CLASS_CLAIM_RE.search(clean(c.subject)))]
+            ctx.coverage.figures += len(said)
+            # the split that fits best: (claim, class, expected) the sentence states otherwise
+            wrong = min(([(c, k, sums[k]) for c, k in said
+                          if not compare(wan(c), c.decimals, sums[k], half).ok]
+                         for sums in splits), key=len)
+            ctx.coverage.figures_matched += len(said) - len(wrong)
+            if not wrong:
+                continue
+            # one split, one finding: it states the first class that differs and names the rest;
+            # a gap smaller than every item is no item counted in another class: information
+            c, _, expected = wrong[0]
+            least = min(abs(x.value or 0.0) for x in cells) * (1e-4 if table.unit == "元" else 1.0)
+            moved = any(abs(wan(x) - v) >= least - half for x, _, v in wrong)
+            parts = "、".join(f"{k}类{x.text}（按品目为{amount(v)}）" for x, k, v in wrong)
+            yield finding(
+                "nar.table_figure",
+                f"情况说明所述政府采购{parts}，与{table_name(table)}各采购品目按采购目录"
+                f"（A货物、B工程、C服务）相加之数不符。",
+                [ev_sentence(s, c), *(Evidence(page=x.page, source="table", text="采购目录",
+                                                table=table_name(table), bbox=x.bbox,
+                                                value=x.text) for x in cells[:1])],
+                stated=c.value, expected=round(expected, 6), unit=c.unit, section=s.section,
+                severity="error" if moved else "info",
+            )
 
 
 def _template_figures(ctx: Context) -> Iterator[Finding]:

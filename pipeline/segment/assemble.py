@@ -60,11 +60,18 @@ def _is_caption_line(text: str) -> bool:
         return False
     if CODE_RE.search(t) or t == "表" or re.fullmatch(r"(预算)?公开\d{1,2}", t):
         return True
-    if re.match(r"^(部门|单位|预算单位)名称[:：]", t) or re.search(r"单位[:：]\s*(万)?元", t):
+    if re.match(r"^(?:(?:部门|单位|预算单位)名称|预算单位|编制单位)[:：]", t) or re.search(r"单位[:：]\s*(万)?元", t):
         return True
     if re.fullmatch(r"[（(]?\d{4}年度?[)）]?", t) or re.search(r"\d{4}年度$", t):
         return True
     return bool(TITLE_HINT_RE.search(t)) and "。" not in t and len(t) <= 45
+
+
+def _wrapped_title(text: str, rest: str) -> bool:
+    """A budget title's first line, its last words (预算表（…）) on the caption line after it."""
+    t = re.sub(r"\s+", "", text)
+    return bool(re.match(r"^[^。，]{0,12}表", re.sub(r"\s+", "", rest))) and len(t) <= 45 \
+        and bool(re.search(r"预算|决算", t)) and not re.search(r"[。，；]", t)
 
 
 def _stray(text: str) -> bool:
@@ -377,6 +384,9 @@ class _Assembler:
                 continue
             if re.match(r"^(部门|单位)名称", before) and len(text) <= 20 and "。" not in text:
                 k -= 1
+                continue
+            if k < len(lines) and _wrapped_title(text, lines[k]):
+                k -= 1  # a title wrapped before its last words (…购买服务） | 预算表（不含上年结转）)
                 continue
             break
         return k
